@@ -1,0 +1,61 @@
+"""The application factory: one process serves pages, JSON APIs and standard interfaces."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from cityos import __version__
+from cityos.config import Settings
+from cityos.core.bus import make_bus
+from cityos.core.db import Database
+from cityos.core.errors import install_error_handlers
+from cityos.core.web import STATIC_DIR, LocaleMiddleware, make_templates, render_problem_page
+from cityos.routes import include_routes
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    settings.ensure_data_dir()
+    url = settings.resolved_database_url
+    if migrate:
+        from cityos.core.migrate import upgrade
+
+        upgrade(url)
+    app = FastAPI(
+        title="CityOS API",
+        version=__version__,
+        description="城市操作系统 API — CityOS public data resource platform.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = Database(url, sqlite_synchronous=settings.sqlite_synchronous)
+    app.state.bus = make_bus(settings.bus_url)
+    app.state.templates = make_templates()
+
+    install_error_handlers(app, render_page=render_problem_page)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="cityos_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https"),
+        max_age=8 * 3600,
+    )
+    app.add_middleware(LocaleMiddleware, default=settings.default_locale)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    include_routes(app)
+
+    @app.on_event("shutdown")
+    def _close() -> None:
+        app.state.bus.close()
+        app.state.db.dispose()
+
+    return app

@@ -1,0 +1,1 @@
+"""Users, memberships and roles, password login for pages, API tokens for APIs."""

@@ -1,0 +1,1 @@
+"""The information-resource catalogue (政务信息资源目录)."""

@@ -1,0 +1,198 @@
+"""The `cityos` command. With no sub-command it serves the platform."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cityos.config import Settings
+
+
+def settings_from(data_dir: str | None, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir:
+        values["data_dir"] = Path(data_dir)
+    return Settings(**values)
+
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="CITYOS_DATA_DIR",
+    default=None,
+    help="Data directory (default ./data or CITYOS_DATA_DIR).",
+)
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """CityOS (城市操作系统): run `cityos` to serve the platform."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(serve)
+
+
+@main.command()
+@data_dir_option
+@click.option("--demo", is_flag=True, help="Load the Haikou demo into an empty data dir.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Web worker processes.")
+def serve(data_dir: str | None, demo: bool, host: str, port: int, workers: int) -> None:
+    """Serve pages, APIs and standard interfaces in one process."""
+    import uvicorn
+
+    from cityos.app import create_app
+    from cityos.core.migrate import upgrade
+
+    settings = settings_from(data_dir, demo=demo or None)
+    settings.ensure_data_dir()
+    upgrade(settings.resolved_database_url)
+    if demo:
+        from cityos.demo.loader import load_demo_if_empty
+
+        loaded = load_demo_if_empty(settings)
+        click.echo("Haikou demo loaded." if loaded else "Data dir not empty: demo not reloaded.", err=True)
+    click.echo(f"CityOS serving on http://{host}:{port}", err=True)
+    if workers > 1:
+        import os
+
+        os.environ["CITYOS_DATA_DIR"] = str(settings.data_dir)
+        if demo:
+            os.environ["CITYOS_DEMO"] = "true"
+        uvicorn.run("cityos.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+    else:
+        uvicorn.run(create_app(settings, migrate=False), host=host, port=port, log_level="info")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@data_dir_option
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(data_dir: str | None, revision: str) -> None:
+    """Apply Alembic migrations to the configured database."""
+    from cityos.core.migrate import upgrade
+
+    settings = settings_from(data_dir)
+    settings.ensure_data_dir()
+    upgrade(settings.resolved_database_url, revision)
+    click.echo("Database is up to date.", err=True)
+
+
+@main.group()
+def user() -> None:
+    """Users."""
+
+
+@user.command("create")
+@data_dir_option
+@click.argument("username")
+@click.option("--name", "display_name", default=None, help="Display name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", "roles", multiple=True, help="Role, e.g. admin or data_officer.")
+@click.option("--org", default=None, help="Organisation id, short name or USCC for the roles.")
+@click.option("--email", default=None)
+def user_create(
+    data_dir: str | None,
+    username: str,
+    display_name: str | None,
+    password: str,
+    roles: tuple[str, ...],
+    org: str | None,
+    email: str | None,
+) -> None:
+    """Create a user (prompts for the password)."""
+    from cityos.auth import services as auth
+    from cityos.directory.services import get_organisation
+
+    db = _database(data_dir)
+    with _cli_errors(), db.session() as session:
+        org_id = get_organisation(session, org).id if org else None
+        new = auth.create_user(
+            session, username=username, display_name=display_name or username, password=password, email=email
+        )
+        for role in roles or ("public",):
+            auth.add_membership(session, new, role, org_id if role != "admin" or org_id else None)
+    click.echo(f"Created user {username}.", err=True)
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@data_dir_option
+@click.option("--user", "username", required=True)
+@click.option("--name", default="cli", show_default=True)
+@click.option("--days", default=90, show_default=True, type=int)
+def token_create(data_dir: str | None, username: str, name: str, days: int) -> None:
+    """Print a new API token for USER, once, on stdout."""
+    from cityos.auth import services as auth
+
+    db = _database(data_dir)
+    with _cli_errors(), db.session() as session:
+        found = auth.get_user_by_name(session, username)
+        if found is None:
+            raise click.ClickException(f"no such user: {username}")
+        issued = auth.create_token(session, found, name=name, days=days)
+    click.echo(issued.plaintext)
+
+
+@main.group()
+def demo() -> None:
+    """The Haikou demo city."""
+
+
+@demo.command("load")
+@data_dir_option
+@click.option("--force", is_flag=True, help="Load even if the data dir already has data.")
+def demo_load(data_dir: str | None, force: bool) -> None:
+    """Load the Haikou demo (organisations, users, resources, records)."""
+    from cityos.core.migrate import upgrade
+    from cityos.demo.loader import load_demo, load_demo_if_empty
+
+    settings = settings_from(data_dir)
+    settings.ensure_data_dir()
+    upgrade(settings.resolved_database_url)
+    if force:
+        load_demo(settings)
+    elif not load_demo_if_empty(settings):
+        raise click.ClickException("the database is not empty; use --force to load anyway")
+    click.echo("Haikou demo loaded.", err=True)
+
+
+def _database(data_dir: str | None) -> Any:
+    from cityos.core.db import Database
+    from cityos.core.migrate import upgrade
+
+    settings = settings_from(data_dir)
+    settings.ensure_data_dir()
+    upgrade(settings.resolved_database_url)
+    return Database(settings.resolved_database_url)
+
+
+class _cli_errors:
+    """Turn our problem errors into a clean CLI message and exit code 2."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        from cityos.core.errors import ProblemError
+
+        if isinstance(exc, ProblemError):
+            click.echo(f"error: {exc.code}: {exc.detail}", err=True)
+            sys.exit(2)
+        return False
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

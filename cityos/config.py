@@ -1,0 +1,68 @@
+"""Settings, all read from ``CITYOS_*`` environment variables (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYOS_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Directory for the embedded store.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: SQLite file `cityos.db` in the data dir. "
+        "PostgreSQL: `postgresql+psycopg://user@host:5432/db`.",
+    )
+    bus_url: str = Field(default="memory://", description="Event bus. Default in-process.")
+    mqtt_url: str | None = Field(default=None, description="MQTT broker for devices.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs session cookies. Default: random, kept in `<data dir>/secret_key`.",
+    )
+    default_locale: str = Field(default="zh_Hans", description="Locale of pages and errors.")
+    timezone: str = Field(default="Asia/Shanghai", description="Time zone for display.")
+    max_upload_mb: int = Field(default=200, description="Largest accepted upload, in MiB.")
+    sqlite_synchronous: str = Field(
+        default="FULL", description="SQLite `synchronous` pragma (FULL survives power loss)."
+    )
+    demo: bool = Field(default=False, description="Demo mode: lists demo accounts on login.")
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public base URL, used in DCAT and links."
+    )
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cityos.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def ensure_data_dir(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        self.ensure_data_dir()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def settings_fields() -> dict[str, str]:
+    """Environment variable → description, for the documentation test."""
+    return {
+        f"CITYOS_{name.upper()}": (field.description or "")
+        for name, field in Settings.model_fields.items()
+    }

@@ -1,0 +1,11 @@
+"""Imports every domain's models so that Alembic and tests see the whole schema."""
+
+from cityos.audit import models as audit_models
+from cityos.auth import models as auth_models
+from cityos.catalog import models as catalog_models
+from cityos.core.db import Base
+from cityos.directory import models as directory_models
+
+DOMAIN_MODELS = [audit_models, auth_models, directory_models, catalog_models]
+
+metadata = Base.metadata

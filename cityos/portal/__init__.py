@@ -1,0 +1,1 @@
+"""The portal shell: home page and shared navigation."""
