@@ -99,7 +99,7 @@ def roles(*names: str) -> Callable[[Request], Principal]:
     def dependency(request: Request) -> Principal:
         principal = _authenticated(request)
         if not principal.has_any_role(*names):
-            raise forbidden("This needs one of the roles: {roles}.".replace("{roles}", ", ".join(names)))
+            raise forbidden("This needs one of the roles: {roles}.", roles=", ".join(names))
         return principal
 
     return _tag(dependency, "roles:" + ",".join(names))

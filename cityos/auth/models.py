@@ -6,8 +6,17 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cityos.core.db import Base, id_column, utcnow
+from cityos.core.i18n import lazy
 
 ROLES = ("admin", "data_officer", "reviewer", "operator", "leader", "public")
+ROLE_LABELS = {
+    "admin": lazy("Platform admin"),
+    "data_officer": lazy("Data officer"),
+    "reviewer": lazy("Reviewer"),
+    "operator": lazy("Operator"),
+    "leader": lazy("Leader"),
+    "public": lazy("Public"),
+}
 
 
 class User(Base):

@@ -10,19 +10,20 @@ from cityos.auth.access import authenticated, public
 from cityos.auth.models import User
 from cityos.auth.principal import Principal
 from cityos.core.i18n import gettext as _
+from cityos.core.i18n import lazy
 from cityos.core.web import check_csrf, render
 
 router = APIRouter()
 
 DEMO_ACCOUNTS = [
-    ("admin", "platform admin (市大数据管理局)"),
-    ("officer_water", "data officer (市水务局)"),
-    ("officer_health", "data officer (市卫生健康委)"),
-    ("officer_police", "data officer (市公安局)"),
-    ("reviewer", "reviewer (网信)"),
-    ("operator", "operator (城市运行管理中心)"),
-    ("leader", "leader (市政府办公厅)"),
-    ("citizen", "public"),
+    ("admin", lazy("Platform admin (市大数据管理局)")),
+    ("officer_water", lazy("Data officer (市水务局)")),
+    ("officer_health", lazy("Data officer (市卫生健康委员会)")),
+    ("officer_police", lazy("Data officer (市公安局)")),
+    ("reviewer", lazy("Reviewer (网信)")),
+    ("operator", lazy("Operator (城市运行管理中心)")),
+    ("leader", lazy("Leader (市政府办公厅)")),
+    ("citizen", lazy("Public")),
 ]
 DEMO_PASSWORD = "cityos-demo"
 

@@ -10,24 +10,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cityos.core.i18n import gettext
+from cityos.core.i18n import gettext, lazy
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
 STATUS_TITLES = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Payload too large",
-    415: "Unsupported media type",
-    422: "Invalid input",
-    429: "Too many requests",
-    500: "Internal error",
+    400: lazy("Bad request"),
+    401: lazy("Authentication required"),
+    403: lazy("Forbidden"),
+    404: lazy("Not found"),
+    405: lazy("Method not allowed"),
+    409: lazy("Conflict"),
+    413: lazy("Payload too large"),
+    415: lazy("Unsupported media type"),
+    422: lazy("Invalid input"),
+    429: lazy("Too many requests"),
+    500: lazy("Internal error"),
 }
 
 
@@ -59,7 +59,7 @@ class ProblemError(Exception):
     def to_dict(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "type": f"urn:cityos:problem:{self.code}",
-            "title": gettext(STATUS_TITLES.get(self.status, "Error")),
+            "title": gettext(STATUS_TITLES.get(self.status, lazy("Error"))),
             "status": self.status,
             "code": self.code,
             "detail": self.detail,
@@ -75,8 +75,8 @@ def not_found(what: str = "resource", ident: str = "") -> ProblemError:
     return ProblemError(404, "not_found", "Not found: {what} {ident}", what=what, ident=ident)
 
 
-def forbidden(message: str = "You are not allowed to do this.") -> ProblemError:
-    return ProblemError(403, "forbidden", message)
+def forbidden(message: str = "You are not allowed to do this.", **params: Any) -> ProblemError:
+    return ProblemError(403, "forbidden", message, **params)
 
 
 def unauthenticated() -> ProblemError:
@@ -147,7 +147,7 @@ def install_error_handlers(app: FastAPI, *, render_page: Any = None) -> None:
         problem = ProblemError(
             exc.status_code,
             codes.get(exc.status_code, f"http_{exc.status_code}"),
-            STATUS_TITLES.get(exc.status_code, "Error"),
+            STATUS_TITLES.get(exc.status_code, lazy("Error")),
         )
         if wants_page(request):
             return render_page(request, problem)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cityos.auth.models import ROLE_LABELS
 from cityos.core import i18n
 from cityos.core.errors import ProblemError
 from cityos.directory.codes import district_name
@@ -35,6 +36,7 @@ def make_templates() -> Jinja2Templates:
         lambda s: i18n.gettext(s), lambda s, p, n: i18n.gettext(s if n == 1 else p), newstyle=False
     )
     env.globals["_"] = i18n.gettext
+    env.globals["role_labels"] = ROLE_LABELS
     env.globals["district_name"] = lambda code: district_name(code, i18n.get_locale())
     env.filters["dt"] = i18n.format_datetime
     env.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False)

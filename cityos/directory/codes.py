@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cityos.core.i18n import gettext
+
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -29,15 +31,15 @@ def uscc_check_char(first17: str) -> str:
 
 
 def uscc_problem(code: str) -> str | None:
-    """Why ``code`` is not a valid 统一社会信用代码, or None when it is."""
+    """Why ``code`` is not a valid 统一社会信用代码 (in the current locale), or None when it is."""
     if len(code) != 18:
-        return "must be 18 characters"
+        return gettext("must be 18 characters")
     bad = [c for c in code if c not in USCC_ALPHABET]
     if bad:
-        return f"invalid character {bad[0]!r} (I, O, S, V, Z are not used)"
+        return gettext("invalid character {char} (I, O, S, V, Z are not used)", char=repr(bad[0]))
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
-        return f"check character should be {expected}"
+        return gettext("check character should be {char}", char=expected)
     return None
 
 

@@ -6,12 +6,13 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cityos.core.db import Base, id_column, utcnow
+from cityos.core.i18n import lazy
 
 ORG_KINDS = ("government", "enterprise", "social")
 ORG_KIND_LABELS = {
-    "government": "Government department",
-    "enterprise": "Public-service enterprise",
-    "social": "Social organisation",
+    "government": lazy("Government department"),
+    "enterprise": lazy("Public-service enterprise"),
+    "social": lazy("Social organisation"),
 }
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 22:50:38.094688
+Create Date: 2026-11-24 22:54:49.572187
 """
 from __future__ import annotations
 
@@ -196,6 +196,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_catalog_versions_resource_id'), ['resource_id'], unique=False)
 
     # ### end Alembic commands ###
+    from cityos.audit.triggers import install_append_only
+
+    install_append_only(op)
 
 
 def downgrade() -> None:
