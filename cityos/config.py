@@ -19,14 +19,21 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL. Default: SQLite file `cityos.db` in the data dir. "
         "PostgreSQL: `postgresql+psycopg://user@host:5432/db`.",
     )
-    bus_url: str = Field(default="memory://", description="Event bus. Default in-process.")
-    mqtt_url: str | None = Field(default=None, description="MQTT broker for devices.")
+    bus_url: str = Field(
+        default="memory://",
+        description="Event bus. `memory://` (default) is in-process; NATS JetStream "
+        "(`nats://host:4222`) arrives with the digital-twin work.",
+    )
+    mqtt_url: str | None = Field(
+        default=None,
+        description="MQTT broker for device ingestion, e.g. `mqtt://127.0.0.1:1883` "
+        "(read by the digital-twin ingestion; nothing connects while it is unset).",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Signs session cookies. Default: random, kept in `<data dir>/secret_key`.",
     )
     default_locale: str = Field(default="zh_Hans", description="Locale of pages and errors.")
-    timezone: str = Field(default="Asia/Shanghai", description="Time zone for display.")
     max_upload_mb: int = Field(default=200, description="Largest accepted upload, in MiB.")
     sqlite_synchronous: str = Field(
         default="FULL", description="SQLite `synchronous` pragma (FULL survives power loss)."

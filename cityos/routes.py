@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import iter_route_contexts
 
 from cityos.auth import api as auth_api
 from cityos.auth import views as auth_views
@@ -23,3 +28,18 @@ def include_routes(app: FastAPI) -> None:
     pages.include_router(auth_views.router)
     pages.include_router(directory_views.router)
     app.include_router(pages)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    methods: frozenset[str]
+    path: str
+    dependant: Any
+
+
+def iter_endpoints(app: FastAPI) -> Iterator[Endpoint]:
+    """Every HTTP endpoint of the app, with included routers flattened."""
+    for context in iter_route_contexts(app.routes):
+        dependant = getattr(context, "dependant", None)
+        if context.methods and context.path and dependant is not None:
+            yield Endpoint(frozenset(context.methods), context.path, dependant)
