@@ -55,7 +55,9 @@ def serve(data_dir: str | None, demo: bool, host: str, port: int, workers: int) 
         from cityos.demo.loader import load_demo_if_empty
 
         loaded = load_demo_if_empty(settings)
-        click.echo("Haikou demo loaded." if loaded else "Data dir not empty: demo not reloaded.", err=True)
+        click.echo(
+            "Haikou demo loaded." if loaded else "Data dir not empty: demo not reloaded.", err=True
+        )
     click.echo(f"CityOS serving on http://{host}:{port}", err=True)
     if workers > 1:
         import os
@@ -116,7 +118,11 @@ def user_create(
     with _cli_errors(), db.session() as session:
         org_id = get_organisation(session, org).id if org else None
         new = auth.create_user(
-            session, username=username, display_name=display_name or username, password=password, email=email
+            session,
+            username=username,
+            display_name=display_name or username,
+            password=password,
+            email=email,
         )
         for role in roles or ("public",):
             auth.add_membership(session, new, role, org_id if role != "admin" or org_id else None)
@@ -185,13 +191,12 @@ class _cli_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         from cityos.core.errors import ProblemError
 
         if isinstance(exc, ProblemError):
             click.echo(f"error: {exc.code}: {exc.detail}", err=True)
             sys.exit(2)
-        return False
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,7 +25,10 @@ def me(principal: Principal = Depends(public)) -> MeOut:
 @router.get("/tokens", response_model=list[TokenOut])
 def list_tokens(request: Request, principal: Principal = Depends(authenticated)) -> list[TokenOut]:
     with request.app.state.db.session() as session:
-        return [TokenOut.model_validate(t) for t in services.list_tokens(session, principal.user_id or "")]
+        return [
+            TokenOut.model_validate(t)
+            for t in services.list_tokens(session, principal.user_id or "")
+        ]
 
 
 @router.post("/tokens", response_model=IssuedTokenOut, status_code=201)
@@ -34,7 +37,9 @@ def create_token(
 ) -> IssuedTokenOut:
     with request.app.state.db.session() as session:
         user = session.get(User, principal.user_id)
-        issued = services.create_token(session, user, name=body.name, days=body.days, actor=principal)  # type: ignore[arg-type]
+        issued = services.create_token(
+            session, user, name=body.name, days=body.days, actor=principal
+        )
         out = TokenOut.model_validate(issued.token).model_dump()
         return IssuedTokenOut(**out, token=issued.plaintext)
 

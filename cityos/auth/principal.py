@@ -36,7 +36,9 @@ class Principal:
 
     @property
     def officer_org_ids(self) -> frozenset[str]:
-        return frozenset(o for o, r in self.org_roles.items() if "data_officer" in r or "admin" in r)
+        return frozenset(
+            o for o, r in self.org_roles.items() if "data_officer" in r or "admin" in r
+        )
 
     @property
     def is_sharing_participant(self) -> bool:

@@ -56,7 +56,9 @@ def create_user(
     if not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise invalid("invalid_username", "A username uses letters, digits, '-', '_' or '.'.")
     if session.scalar(select(User.id).where(User.username == username)):
-        raise conflict("username_taken", "The username {username} is already taken.", username=username)
+        raise conflict(
+            "username_taken", "The username {username} is already taken.", username=username
+        )
     if password is not None:
         validate_password(password)
     user = User(
@@ -102,7 +104,9 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def principal_for(session: Session, user: User, *, via_token: bool = False, ip: str | None = None) -> Principal:
+def principal_for(
+    session: Session, user: User, *, via_token: bool = False, ip: str | None = None
+) -> Principal:
     rows = session.execute(
         select(Membership.org_id, Membership.role, Organisation.kind)
         .outerjoin(Organisation, Organisation.id == Membership.org_id)

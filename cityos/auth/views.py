@@ -29,7 +29,12 @@ DEMO_PASSWORD = "cityos-demo"
 
 
 def _safe_next(target: str | None) -> str:
-    if not target or urlparse(target).netloc or not target.startswith("/") or target.startswith("//"):
+    if (
+        not target
+        or urlparse(target).netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
         return "/"
     return target
 
@@ -40,7 +45,11 @@ def login_form(request: Request, next: str = "/", _p: Principal = Depends(public
     return render(
         request,
         "auth/login.html",
-        {"next": _safe_next(next), "demo_accounts": DEMO_ACCOUNTS if demo else [], "demo_password": DEMO_PASSWORD},
+        {
+            "next": _safe_next(next),
+            "demo_accounts": DEMO_ACCOUNTS if demo else [],
+            "demo_password": DEMO_PASSWORD,
+        },
     )
 
 
@@ -100,14 +109,17 @@ def create_token(
     check_csrf(request, csrf)
     with request.app.state.db.session() as session:
         user = session.get(User, principal.user_id)
-        issued = services.create_token(session, user, name=name, days=days, actor=principal)  # type: ignore[arg-type]
+        issued = services.create_token(session, user, name=name, days=days, actor=principal)
         tokens = services.list_tokens(session, principal.user_id or "")
     return render(request, "auth/account.html", {"tokens": tokens, "new_token": issued.plaintext})
 
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
-    token_id: str, request: Request, csrf: str = Form(""), principal: Principal = Depends(authenticated)
+    token_id: str,
+    request: Request,
+    csrf: str = Form(""),
+    principal: Principal = Depends(authenticated),
 ) -> Response:
     check_csrf(request, csrf)
     with request.app.state.db.session() as session:

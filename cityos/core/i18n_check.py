@@ -1,6 +1,6 @@
 """Find user-visible messages without a zh-Hans translation (used by a test and by developers).
 
-    python -m cityos.core.i18n_check          # lists missing msgids with where they appear
+python -m cityos.core.i18n_check          # lists missing msgids with where they appear
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ def extracted() -> dict[str, list[str]]:
     """msgid → places it is used."""
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(PACKAGE), METHOD_MAP, OPTIONS, keywords=KEYWORDS  # type: ignore[arg-type]
+        str(PACKAGE),
+        METHOD_MAP,
+        OPTIONS,
+        keywords=KEYWORDS,
     ):
         ids = message if isinstance(message, tuple) else (message,)
         for msgid in ids:

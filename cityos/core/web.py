@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-
-import jinja2
 import secrets
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates

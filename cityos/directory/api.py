@@ -6,7 +6,13 @@ from cityos.auth import services as auth_services
 from cityos.auth.access import public, roles
 from cityos.auth.principal import Principal
 from cityos.directory import services
-from cityos.directory.schemas import OrganisationIn, OrganisationOut, OrganisationPatch, UserIn, UserOut
+from cityos.directory.schemas import (
+    OrganisationIn,
+    OrganisationOut,
+    OrganisationPatch,
+    UserIn,
+    UserOut,
+)
 
 router = APIRouter(tags=["directory"])
 
@@ -16,11 +22,15 @@ def list_organisations(
     request: Request, kind: str | None = None, _: Principal = Depends(public)
 ) -> list[OrganisationOut]:
     with request.app.state.db.session() as session:
-        return [OrganisationOut.model_validate(o) for o in services.list_organisations(session, kind)]
+        return [
+            OrganisationOut.model_validate(o) for o in services.list_organisations(session, kind)
+        ]
 
 
 @router.get("/organisations/{ident}", response_model=OrganisationOut)
-def get_organisation(ident: str, request: Request, _: Principal = Depends(public)) -> OrganisationOut:
+def get_organisation(
+    ident: str, request: Request, _: Principal = Depends(public)
+) -> OrganisationOut:
     with request.app.state.db.session() as session:
         return OrganisationOut.model_validate(services.get_organisation(session, ident))
 
@@ -35,10 +45,15 @@ def create_organisation(
 
 @router.patch("/organisations/{org_id}", response_model=OrganisationOut)
 def update_organisation(
-    org_id: str, body: OrganisationPatch, request: Request, actor: Principal = Depends(roles("admin"))
+    org_id: str,
+    body: OrganisationPatch,
+    request: Request,
+    actor: Principal = Depends(roles("admin")),
 ) -> OrganisationOut:
     with request.app.state.db.session() as session:
-        return OrganisationOut.model_validate(services.update_organisation(session, org_id, body, actor))
+        return OrganisationOut.model_validate(
+            services.update_organisation(session, org_id, body, actor)
+        )
 
 
 @router.get("/users", response_model=list[UserOut])
@@ -46,11 +61,16 @@ def list_users(
     request: Request, org_id: str | None = None, _: Principal = Depends(roles("admin", "reviewer"))
 ) -> list[UserOut]:
     with request.app.state.db.session() as session:
-        return [UserOut.model_validate(u, from_attributes=True) for u in services.list_users(session, org_id)]
+        return [
+            UserOut.model_validate(u, from_attributes=True)
+            for u in services.list_users(session, org_id)
+        ]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
-def create_user(body: UserIn, request: Request, actor: Principal = Depends(roles("admin"))) -> UserOut:
+def create_user(
+    body: UserIn, request: Request, actor: Principal = Depends(roles("admin"))
+) -> UserOut:
     with request.app.state.db.session() as session:
         user = auth_services.create_user(
             session,

@@ -29,7 +29,9 @@ def _check_fields(session: Session, data: dict[str, Any], org_id: str | None = N
         raise invalid("invalid_org_kind", "Unknown organisation kind: {kind}", kind=data["kind"])
     if data.get("district_code") is not None and data["district_code"] not in DISTRICTS:
         raise invalid(
-            "invalid_district", "Unknown district code (GB/T 2260): {code}", code=data["district_code"]
+            "invalid_district",
+            "Unknown district code (GB/T 2260): {district}",
+            district=data["district_code"],
         )
     parent_id = data.get("parent_id")
     if parent_id:
@@ -102,10 +104,14 @@ def bureau(session: Session) -> Organisation | None:
 def list_users(session: Session, org_id: str | None = None) -> list[dict[str, Any]]:
     query = select(User).order_by(User.username)
     if org_id:
-        query = query.where(User.id.in_(select(Membership.user_id).where(Membership.org_id == org_id)))
+        query = query.where(
+            User.id.in_(select(Membership.user_id).where(Membership.org_id == org_id))
+        )
     users = list(session.scalars(query))
     memberships: dict[str, list[Membership]] = {}
-    for m in session.scalars(select(Membership).where(Membership.user_id.in_([u.id for u in users]))):
+    for m in session.scalars(
+        select(Membership).where(Membership.user_id.in_([u.id for u in users]))
+    ):
         memberships.setdefault(m.user_id, []).append(m)
     return [
         {
@@ -132,8 +138,5 @@ def set_user_active(session: Session, user_id: str, active: bool, actor: Princip
 
 
 def counts_by_org(session: Session) -> dict[str, int]:
-    return dict(
-        session.execute(select(Membership.org_id, func.count()).group_by(Membership.org_id))
-        .tuples()
-        .all()
-    )
+    rows = session.execute(select(Membership.org_id, func.count()).group_by(Membership.org_id))
+    return {org_id: count for org_id, count in rows.tuples() if org_id}

@@ -58,7 +58,12 @@ def create_organisation(
     actor: Principal = Depends(roles("admin")),
 ) -> Response:
     check_csrf(request, csrf)
-    form = {"name": name, "uscc": uscc.strip().upper(), "kind": kind, "district_code": district_code}
+    form = {
+        "name": name,
+        "uscc": uscc.strip().upper(),
+        "kind": kind,
+        "district_code": district_code,
+    }
     try:
         data = OrganisationIn(**form, parent_id=parent_id or None, contact=contact)
         with request.app.state.db.session() as session:
@@ -98,7 +103,11 @@ def create_user(
     try:
         with request.app.state.db.session() as session:
             user = auth_services.create_user(
-                session, username=username.strip(), display_name=display_name, password=password, actor=actor
+                session,
+                username=username.strip(),
+                display_name=display_name,
+                password=password,
+                actor=actor,
             )
             auth_services.add_membership(session, user, role, org_id or None, actor)
     except ProblemError as problem:

@@ -14,7 +14,17 @@ def test_db_upgrade_user_and_token(tmp_path: Path) -> None:
     assert runner.invoke(main, ["db", "upgrade", "--data-dir", data]).exit_code == 0
     created = runner.invoke(
         main,
-        ["user", "create", "ops", "--data-dir", data, "--password", "long-enough-1", "--role", "operator"],
+        [
+            "user",
+            "create",
+            "ops",
+            "--data-dir",
+            data,
+            "--password",
+            "long-enough-1",
+            "--role",
+            "operator",
+        ],
     )
     assert created.exit_code == 0, created.output
     issued = runner.invoke(main, ["token", "create", "--user", "ops", "--data-dir", data])

@@ -28,7 +28,9 @@ def test_token_is_hashed_and_shown_once(app: FastAPI, actors: Actors) -> None:
         assert services.resolve_token(session, plaintext + "x") is None
 
 
-def test_expired_and_revoked_tokens_are_refused(client: TestClient, app: FastAPI, actors: Actors) -> None:
+def test_expired_and_revoked_tokens_are_refused(
+    client: TestClient, app: FastAPI, actors: Actors
+) -> None:
     actors.user("bob")
     token = actors.token("bob")
     headers = {"Authorization": f"Bearer {token}"}
@@ -42,7 +44,9 @@ def test_expired_and_revoked_tokens_are_refused(client: TestClient, app: FastAPI
     fresh = actors.token("bob")
     me = client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {fresh}"}).json()
     live = [t for t in me if t["revoked_at"] is None and t["expires_at"] > utcnow().isoformat()]
-    revoked = client.delete(f"/api/v1/tokens/{live[0]['id']}", headers={"Authorization": f"Bearer {fresh}"})
+    revoked = client.delete(
+        f"/api/v1/tokens/{live[0]['id']}", headers={"Authorization": f"Bearer {fresh}"}
+    )
     assert revoked.status_code == 200
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 401
 
@@ -55,7 +59,10 @@ def test_create_token_via_api_shows_it_once(client: TestClient, actors: Actors) 
     token = created.json()["token"]
     listed = client.get("/api/v1/tokens", headers=headers).json()
     assert all("token" not in t for t in listed)
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["username"] == "carol"
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["username"]
+        == "carol"
+    )
     bad = client.post("/api/v1/tokens", json={"name": "x", "days": 0}, headers=headers)
     assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
 
@@ -82,7 +89,9 @@ def test_cookie_session_api_writes_need_the_csrf_header(client: TestClient, acto
     actors.user("fay")
     login(client, "fay")
     assert client.post("/api/v1/tokens", json={"name": "a"}).status_code == 403
-    ok = client.post("/api/v1/tokens", json={"name": "a"}, headers={"X-CSRF-Token": csrf_of(client)})
+    ok = client.post(
+        "/api/v1/tokens", json={"name": "a"}, headers={"X-CSRF-Token": csrf_of(client)}
+    )
     assert ok.status_code == 201
 
 
@@ -101,5 +110,7 @@ def test_open_redirect_is_refused(client: TestClient, actors: Actors) -> None:
 def test_account_page_creates_a_token(client: TestClient, actors: Actors) -> None:
     actors.user("hal")
     login(client, "hal")
-    page = client.post("/account/tokens", data={"name": "脚本", "days": "7", "csrf": csrf_of(client)})
+    page = client.post(
+        "/account/tokens", data={"name": "脚本", "days": "7", "csrf": csrf_of(client)}
+    )
     assert page.status_code == 200 and "仅显示一次" in page.text and "cot_" in page.text

@@ -33,4 +33,6 @@ def test_audit_records_are_append_only(app: FastAPI) -> None:
         with pytest.raises(DatabaseError), app.state.db.session() as session:
             session.execute(text(statement))
     with app.state.db.session() as session:
-        assert session.execute(text("SELECT action FROM audit_records")).scalar_one() == "test.write"
+        assert (
+            session.execute(text("SELECT action FROM audit_records")).scalar_one() == "test.write"
+        )

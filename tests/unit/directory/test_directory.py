@@ -41,10 +41,14 @@ def test_admin_creates_organisation_and_bad_uscc_is_422(client: TestClient, acto
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_uscc" and "校验" in response.json()["detail"]
     unknown = client.post(
-        "/api/v1/organisations", json={"name": "x单位", "uscc": good, "color": "red"}, headers=headers
+        "/api/v1/organisations",
+        json={"name": "x单位", "uscc": good, "color": "red"},
+        headers=headers,
     )
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["code"] == "extra_forbidden"
-    dup = client.post("/api/v1/organisations", json={"name": "又一个", "uscc": good}, headers=headers)
+    dup = client.post(
+        "/api/v1/organisations", json={"name": "又一个", "uscc": good}, headers=headers
+    )
     assert dup.status_code == 409
 
 
