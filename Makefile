@@ -34,6 +34,7 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css $(VENDOR)/
 	cp node_modules/axe-core/axe.min.js $(VENDOR)/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
 	touch $@
 
 lint: setup

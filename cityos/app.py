@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         version=__version__,
         description="城市操作系统 API — CityOS public data resource platform.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(LocaleMiddleware, default=settings.default_locale)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     include_routes(app)
+    _mount_api_docs(app)
 
     @app.on_event("shutdown")
     def _close() -> None:
@@ -59,3 +60,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         app.state.db.dispose()
 
     return app
+
+
+def _mount_api_docs(app: FastAPI) -> None:
+    """Swagger UI from our own npm-installed assets (no CDN)."""
+    from fastapi import Depends
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+
+    from cityos.auth.access import public
+
+    @app.get("/api/v1/docs", include_in_schema=False, dependencies=[Depends(public)])
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json",
+            title="CityOS API 文档",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from cityos.auth.access import declared_access
 from cityos.routes import iter_endpoints
 
-FRAMEWORK = {"/api/v1/openapi.json", "/api/v1/docs", "/docs/oauth2-redirect"}
+FRAMEWORK = {"/api/v1/openapi.json"}
 
 
 def _declared(dependant: Any) -> set[str]:
