@@ -72,6 +72,7 @@ def _mount_api_docs(app: FastAPI) -> None:
 
     @app.get("/api/v1/docs", include_in_schema=False, dependencies=[Depends(public)])
     def api_docs() -> HTMLResponse:
+        """Interactive API documentation (Swagger UI, served locally)."""
         return get_swagger_ui_html(
             openapi_url="/api/v1/openapi.json",
             title="CityOS API 文档",

@@ -13,6 +13,7 @@ router = APIRouter(tags=["auth"])
 
 @router.get("/me", response_model=MeOut)
 def me(principal: Principal = Depends(public)) -> MeOut:
+    """Who is calling: user, roles and organisations (anonymous when no credentials)."""
     return MeOut(
         id=principal.user_id,
         username=principal.username,
@@ -24,6 +25,7 @@ def me(principal: Principal = Depends(public)) -> MeOut:
 
 @router.get("/tokens", response_model=list[TokenOut])
 def list_tokens(request: Request, principal: Principal = Depends(authenticated)) -> list[TokenOut]:
+    """List the caller's API tokens (never their secrets)."""
     with request.app.state.db.session() as session:
         return [
             TokenOut.model_validate(t)
@@ -35,6 +37,7 @@ def list_tokens(request: Request, principal: Principal = Depends(authenticated))
 def create_token(
     body: TokenIn, request: Request, principal: Principal = Depends(authenticated)
 ) -> IssuedTokenOut:
+    """Create an API token; the response carries the token once."""
     with request.app.state.db.session() as session:
         user = session.get(User, principal.user_id)
         issued = services.create_token(
@@ -48,5 +51,6 @@ def create_token(
 def revoke_token(
     token_id: str, request: Request, principal: Principal = Depends(authenticated)
 ) -> TokenOut:
+    """Revoke one of your tokens (admins: any token); effective at once."""
     with request.app.state.db.session() as session:
         return TokenOut.model_validate(services.revoke_token(session, token_id, principal))

@@ -41,6 +41,7 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/", _p: Principal = Depends(public)) -> Response:
+    """Sign-in page (lists demo accounts in demo mode)."""
     demo = request.app.state.settings.demo
     return render(
         request,
@@ -62,6 +63,7 @@ def login(
     csrf: str = Form(""),
     _p: Principal = Depends(public),
 ) -> Response:
+    """Sign in with username and password."""
     check_csrf(request, csrf)
     with request.app.state.db.session() as session:
         user = services.authenticate(session, username.strip(), password)
@@ -86,6 +88,7 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form(""), _p: Principal = Depends(public)) -> Response:
+    """Sign out."""
     check_csrf(request, csrf)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
@@ -93,6 +96,7 @@ def logout(request: Request, csrf: str = Form(""), _p: Principal = Depends(publi
 
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, principal: Principal = Depends(authenticated)) -> Response:
+    """My account: roles and API tokens."""
     with request.app.state.db.session() as session:
         tokens = services.list_tokens(session, principal.user_id or "")
     return render(request, "auth/account.html", {"tokens": tokens})
@@ -106,6 +110,7 @@ def create_token(
     csrf: str = Form(""),
     principal: Principal = Depends(authenticated),
 ) -> Response:
+    """Create an API token from the account page (shown once)."""
     check_csrf(request, csrf)
     with request.app.state.db.session() as session:
         user = session.get(User, principal.user_id)
@@ -121,6 +126,7 @@ def revoke_token(
     csrf: str = Form(""),
     principal: Principal = Depends(authenticated),
 ) -> Response:
+    """Revoke an API token from the account page."""
     check_csrf(request, csrf)
     with request.app.state.db.session() as session:
         services.revoke_token(session, token_id, principal)

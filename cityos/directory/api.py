@@ -21,6 +21,7 @@ router = APIRouter(tags=["directory"])
 def list_organisations(
     request: Request, kind: str | None = None, _: Principal = Depends(public)
 ) -> list[OrganisationOut]:
+    """List organisations, optionally by kind (government, enterprise, social)."""
     with request.app.state.db.session() as session:
         return [
             OrganisationOut.model_validate(o) for o in services.list_organisations(session, kind)
@@ -31,6 +32,7 @@ def list_organisations(
 def get_organisation(
     ident: str, request: Request, _: Principal = Depends(public)
 ) -> OrganisationOut:
+    """One organisation by id, short name or 统一社会信用代码."""
     with request.app.state.db.session() as session:
         return OrganisationOut.model_validate(services.get_organisation(session, ident))
 
@@ -39,6 +41,7 @@ def get_organisation(
 def create_organisation(
     body: OrganisationIn, request: Request, actor: Principal = Depends(roles("admin"))
 ) -> OrganisationOut:
+    """Register an organisation; the USCC check character is verified (422 otherwise)."""
     with request.app.state.db.session() as session:
         return OrganisationOut.model_validate(services.create_organisation(session, body, actor))
 
@@ -50,6 +53,7 @@ def update_organisation(
     request: Request,
     actor: Principal = Depends(roles("admin")),
 ) -> OrganisationOut:
+    """Change an organisation (the bureau only)."""
     with request.app.state.db.session() as session:
         return OrganisationOut.model_validate(
             services.update_organisation(session, org_id, body, actor)
@@ -60,6 +64,7 @@ def update_organisation(
 def list_users(
     request: Request, org_id: str | None = None, _: Principal = Depends(roles("admin", "reviewer"))
 ) -> list[UserOut]:
+    """List users with their memberships and roles."""
     with request.app.state.db.session() as session:
         return [
             UserOut.model_validate(u, from_attributes=True)
@@ -71,6 +76,7 @@ def list_users(
 def create_user(
     body: UserIn, request: Request, actor: Principal = Depends(roles("admin"))
 ) -> UserOut:
+    """Create a user with memberships (roles in organisations)."""
     with request.app.state.db.session() as session:
         user = auth_services.create_user(
             session,

@@ -21,6 +21,7 @@ router = APIRouter(prefix="/console")
 
 @router.get("")
 def console(_: Principal = Depends(roles("admin", "reviewer"))) -> Response:
+    """Bureau console entry (redirects to the confirmation queue)."""
     return RedirectResponse("/console/queue", status_code=303)
 
 
@@ -42,6 +43,7 @@ def _org_page(request: Request, status_code: int = 200, **extra: object) -> Resp
 
 @router.get("/organisations", response_class=HTMLResponse)
 def organisations(request: Request, _: Principal = Depends(roles("admin", "reviewer"))) -> Response:
+    """Bureau console: organisations."""
     return _org_page(request)
 
 
@@ -57,6 +59,7 @@ def create_organisation(
     csrf: str = Form(""),
     actor: Principal = Depends(roles("admin")),
 ) -> Response:
+    """Bureau console: register an organisation."""
     check_csrf(request, csrf)
     form = {
         "name": name,
@@ -85,6 +88,7 @@ def _user_page(request: Request, status_code: int = 200, **extra: object) -> Res
 
 @router.get("/users", response_class=HTMLResponse)
 def users(request: Request, _: Principal = Depends(roles("admin", "reviewer"))) -> Response:
+    """Bureau console: users and roles."""
     return _user_page(request)
 
 
@@ -99,6 +103,7 @@ def create_user(
     csrf: str = Form(""),
     actor: Principal = Depends(roles("admin")),
 ) -> Response:
+    """Bureau console: create a user with a role."""
     check_csrf(request, csrf)
     try:
         with request.app.state.db.session() as session:
@@ -123,6 +128,7 @@ def set_active(
     csrf: str = Form(""),
     actor: Principal = Depends(roles("admin")),
 ) -> Response:
+    """Bureau console: enable or disable a user."""
     check_csrf(request, csrf)
     with request.app.state.db.session() as session:
         services.set_user_active(session, user_id, active, actor)
