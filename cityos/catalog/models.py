@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cityos.core.db import Base, id_column, utcnow
@@ -32,6 +32,20 @@ class ResourceClass(Base):
 
 class Resource(Base):
     __tablename__ = "catalog_resources"
+    __table_args__ = (
+        # covering index for the facet GROUP BYs under the visibility clause
+        Index(
+            "ix_catalog_resources_facets",
+            "status",
+            "open_type",
+            "provider_id",
+            "class_code",
+            "share_type",
+            "format",
+            "update_cycle",
+        ),
+        Index("ix_catalog_resources_updated_at", "updated_at"),
+    )
 
     id: Mapped[str] = id_column()
     code: Mapped[str] = mapped_column(String(40), unique=True)  # 信息资源代码: class code/sequence
@@ -104,9 +118,29 @@ class SearchTerm(Base):
     """Inverted index of jieba-segmented terms; identical on SQLite and PostgreSQL."""
 
     __tablename__ = "catalog_search_terms"
+    # covering index: a prefix range on term yields resource ids and weights from the index
+    __table_args__ = (Index("ix_catalog_search_terms_cover", "term", "resource_id", "weight"),)
 
     resource_id: Mapped[str] = mapped_column(
         ForeignKey("catalog_resources.id", ondelete="CASCADE"), primary_key=True
     )
-    term: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    # bytewise ("C") collation on PostgreSQL so that prefix ranges use the index and match
+    # SQLite's BINARY order whatever the database's default collation is
+    term: Mapped[str] = mapped_column(
+        String(64).with_variant(String(64, collation="C"), "postgresql"),
+        primary_key=True,
+    )
     weight: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ResourceTag(Base):
+    """Multi-valued facets of a resource (districts, keywords) as rows, for GROUP BY counts."""
+
+    __tablename__ = "catalog_resource_tags"
+    __table_args__ = (Index("ix_catalog_resource_tags_facet_value", "facet", "value"),)
+
+    resource_id: Mapped[str] = mapped_column(
+        ForeignKey("catalog_resources.id", ondelete="CASCADE"), primary_key=True
+    )
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)  # district | keyword
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 22:54:49.572187
+Create Date: 2026-11-24 23:02:38.576258
 """
 from __future__ import annotations
 
@@ -132,8 +132,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('catalog_resources', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_catalog_resources_class_code'), ['class_code'], unique=False)
+        batch_op.create_index('ix_catalog_resources_facets', ['status', 'open_type', 'provider_id', 'class_code', 'share_type', 'format', 'update_cycle'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_resources_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_resources_status'), ['status'], unique=False)
+        batch_op.create_index('ix_catalog_resources_updated_at', ['updated_at'], unique=False)
 
     op.create_table('memberships',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -169,15 +171,25 @@ def upgrade() -> None:
     with op.batch_alter_table('catalog_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_catalog_items_resource_id'), ['resource_id'], unique=False)
 
+    op.create_table('catalog_resource_tags',
+    sa.Column('resource_id', sa.String(length=32), nullable=False),
+    sa.Column('facet', sa.String(length=20), nullable=False),
+    sa.Column('value', sa.String(length=100), nullable=False),
+    sa.ForeignKeyConstraint(['resource_id'], ['catalog_resources.id'], name=op.f('fk_catalog_resource_tags_resource_id_catalog_resources'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('resource_id', 'facet', 'value', name=op.f('pk_catalog_resource_tags'))
+    )
+    with op.batch_alter_table('catalog_resource_tags', schema=None) as batch_op:
+        batch_op.create_index('ix_catalog_resource_tags_facet_value', ['facet', 'value'], unique=False)
+
     op.create_table('catalog_search_terms',
     sa.Column('resource_id', sa.String(length=32), nullable=False),
-    sa.Column('term', sa.String(length=64), nullable=False),
+    sa.Column('term', sa.String(length=64).with_variant(sa.String(length=64, collation='C'), 'postgresql'), nullable=False),
     sa.Column('weight', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['resource_id'], ['catalog_resources.id'], name=op.f('fk_catalog_search_terms_resource_id_catalog_resources'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('resource_id', 'term', name=op.f('pk_catalog_search_terms'))
     )
     with op.batch_alter_table('catalog_search_terms', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_catalog_search_terms_term'), ['term'], unique=False)
+        batch_op.create_index('ix_catalog_search_terms_cover', ['term', 'resource_id', 'weight'], unique=False)
 
     op.create_table('catalog_versions',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -208,9 +220,13 @@ def downgrade() -> None:
 
     op.drop_table('catalog_versions')
     with op.batch_alter_table('catalog_search_terms', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_catalog_search_terms_term'))
+        batch_op.drop_index('ix_catalog_search_terms_cover')
 
     op.drop_table('catalog_search_terms')
+    with op.batch_alter_table('catalog_resource_tags', schema=None) as batch_op:
+        batch_op.drop_index('ix_catalog_resource_tags_facet_value')
+
+    op.drop_table('catalog_resource_tags')
     with op.batch_alter_table('catalog_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_catalog_items_resource_id'))
 
@@ -221,8 +237,10 @@ def downgrade() -> None:
 
     op.drop_table('memberships')
     with op.batch_alter_table('catalog_resources', schema=None) as batch_op:
+        batch_op.drop_index('ix_catalog_resources_updated_at')
         batch_op.drop_index(batch_op.f('ix_catalog_resources_status'))
         batch_op.drop_index(batch_op.f('ix_catalog_resources_provider_id'))
+        batch_op.drop_index('ix_catalog_resources_facets')
         batch_op.drop_index(batch_op.f('ix_catalog_resources_class_code'))
 
     op.drop_table('catalog_resources')
