@@ -13,7 +13,7 @@ run: setup
 	$(BIN)/cityos serve --demo --data-dir $(DATA) --host $(HOST) --port $(PORT)
 
 test: setup
-	$(BIN)/ruff check cityos tests bench
+	$(BIN)/ruff check
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
@@ -38,8 +38,8 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	touch $@
 
 lint: setup
-	$(BIN)/ruff check cityos tests bench
-	$(BIN)/ruff format --check cityos tests bench || true
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 
 typecheck: setup
 	$(BIN)/mypy
