@@ -175,6 +175,28 @@ def demo_load(data_dir: str | None, force: bool) -> None:
     click.echo("Haikou demo loaded.", err=True)
 
 
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True
+)
+@click.option(
+    "--sample", default=10_000, show_default=True, type=click.IntRange(min=1), help="Rows to scan."
+)
+@click.option(
+    "--min-ratio",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of values needed to report a type.",
+)
+def classify(file: Path, fmt: str, sample: int, min_ratio: float) -> None:
+    """Detect personal information per column of a CSV/XLSX file and suggest grades (分级)."""
+    from cityos.protection.report import classify_file
+
+    sys.exit(classify_file(file, fmt, sample, min_ratio))
+
+
 def _database(data_dir: str | None) -> Any:
     from cityos.core.db import Database
     from cityos.core.migrate import upgrade
