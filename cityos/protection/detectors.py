@@ -169,7 +169,7 @@ _L = r"(?<![0-9A-Za-z])"  # not preceded by an ASCII letter or digit
 _R = r"(?![0-9A-Za-z])"  # not followed by one
 _NUM_L = _L + r"(?<!\d\.)"  # nor part of a decimal number
 _NUM_R = r"(?![0-9A-Za-z]|\.\d)"
-_USCC_CHAR = "0-9A-HJ-NPQRTUWY"
+_USCC_CHAR = "0-9A-HJ-NPQRTUWXY"  # the 31 symbols of GB 32100
 _LETTER = "A-HJ-NP-Z"  # no I, O
 
 _ID = r"[1-8]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
@@ -305,10 +305,14 @@ def _given_ok(given: str) -> bool:
 
 def is_name(value: str, *, relaxed: bool = False) -> bool:
     """A whole cell holding a Chinese personal name: a common surname (single or compound) and
-    one or two given-name characters. ``relaxed`` (the column is headed 姓名/联系人…): any
-    2–6 Chinese characters, or a transliterated name with a middle dot (买买提·艾力)."""
-    if relaxed:
-        return _NAME_RELAXED.fullmatch(value) is not None and value not in NOT_NAMES
+    one or two given-name characters. ``relaxed`` (the column is headed 姓名/联系人…): also
+    2–6 Chinese characters none of which is a typical non-name character (阿依古丽, but not
+    已办结), or a transliterated name with a middle dot (买买提·艾力)."""
+    if relaxed and _NAME_RELAXED.fullmatch(value) is not None and value not in NOT_NAMES:
+        if "·" in value or "•" in value:
+            return True
+        if not any(ch in NOT_IN_GIVEN_NAMES for ch in value):
+            return True
     if _NAME_CELL.fullmatch(value) is None or value in NOT_NAMES:
         return False
     if value[:2] in COMPOUND_SURNAMES and len(value) >= 3:
@@ -461,7 +465,6 @@ def _ascii_types(v: str, hint: str | None) -> tuple[str, ...]:
         u = v.upper()
         if _USCC_FULL.fullmatch(u) and is_valid_uscc(u):
             return ("uscc",)
-        return ()
     if n in (9, 11) and v[0].isalpha():
         u = v.upper()
         if _PASSPORT_FULL.fullmatch(u):

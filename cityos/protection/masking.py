@@ -145,6 +145,14 @@ def mask(kind: str, value: str) -> str:
 HmacSm3 = Callable[[bytes, bytes], bytes]
 
 
+def _openssl_sm3() -> bool:
+    try:
+        hmac.new(b"k", b"", "sm3")
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 def _hmac_sm3_backend() -> tuple[str, HmacSm3]:
     """HMAC-SM3 from ``cityos.crypto.sm`` (the platform's national-cryptography module) when it
     can be imported, else OpenSSL through the standard library (SM3 is in OpenSSL 1.1.1+), else
@@ -161,11 +169,7 @@ def _hmac_sm3_backend() -> tuple[str, HmacSm3]:
             return out if isinstance(out, bytes) else bytes.fromhex(out)
 
         return "cityos.crypto", via_shared
-    try:
-        hmac.new(b"k", b"", "sm3")
-    except (ValueError, TypeError):
-        pass
-    else:
+    if _openssl_sm3():
         return "openssl", lambda key, data: hmac.new(key, data, "sm3").digest()
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives import hmac as c_hmac
@@ -211,14 +215,15 @@ def pseudonymize(value: Any, key: bytes, kind: str | None = None) -> str:
 
 
 class Pseudonymizer:
-    """``pseudonymize`` with the key's HMAC state prepared once (for many values)."""
+    """``pseudonymize`` for many values under one key: the keyed HMAC state is prepared once
+    and copied per value (OpenSSL through the standard library; the same RFC 2104 HMAC-SM3 as
+    ``hmac_sm3``, which is used when OpenSSL lacks SM3)."""
 
     def __init__(self, key: bytes) -> None:
         if not key:
             raise ValueError("a pseudonym needs a non-empty key")
         self._key = key
-        name, _fn = hmac_sm3_backend()
-        self._base = hmac.new(key, digestmod="sm3") if name == "openssl" else None
+        self._base = hmac.new(key, digestmod="sm3") if _openssl_sm3() else None
 
     def __call__(self, value: Any, kind: str | None = None) -> str:
         data = normalize(value, kind).encode("utf-8")

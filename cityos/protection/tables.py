@@ -12,6 +12,7 @@ import csv
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from cityos.core.i18n import gettext
 
@@ -96,25 +97,31 @@ def _cell(value: object) -> str:
 
 def _read_xlsx(path: Path, sample: int) -> tuple[list[str], list[list[str]]]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise TableError(gettext("{path} is not a readable XLSX file.", path=path)) from exc
-    try:
-        sheet = book.worksheets[0] if book.worksheets else None
-        if sheet is None:
-            raise TableError(gettext("{path} has no worksheet.", path=path))
-        values = sheet.iter_rows(values_only=True)
-        first = next(values, None)
-        if first is None or not any(v is not None and str(v).strip() for v in first):
-            raise TableError(gettext("{path} has no header row.", path=path))
-        header = [_cell(v).strip() for v in first]
-        rows: list[list[str]] = []
-        for row in values:
-            if len(rows) >= sample:
-                break
-            rows.append([_cell(v) for v in row])
-        return header, rows
-    finally:
-        book.close()
+    # a file object, so that openpyxl does not judge the file by its name
+    with path.open("rb") as fh:
+        try:
+            book = load_workbook(fh, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+            raise TableError(gettext("{path} is not a readable XLSX file.", path=path)) from exc
+        try:
+            return _xlsx_rows(book, path, sample)
+        finally:
+            book.close()
+
+
+def _xlsx_rows(book: Any, path: Path, sample: int) -> tuple[list[str], list[list[str]]]:
+    if not book.worksheets:
+        raise TableError(gettext("{path} has no worksheet.", path=path))
+    values = book.worksheets[0].iter_rows(values_only=True)
+    first = next(values, None)
+    if first is None or not any(v is not None and str(v).strip() for v in first):
+        raise TableError(gettext("{path} has no header row.", path=path))
+    header = [_cell(v).strip() for v in first]
+    rows: list[list[str]] = []
+    for row in values:
+        if len(rows) >= sample:
+            break
+        rows.append([_cell(v) for v in row])
+    return header, rows
