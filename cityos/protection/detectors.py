@@ -23,6 +23,7 @@ class first, so most cells cost one or two cheap string tests and at most one re
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -392,11 +393,17 @@ def find_all(text: str) -> list[Match]:
     if len(found) < 2:
         return found
     found.sort(key=lambda m: (_RANK[m.type], m.start))
+    # kept matches never overlap, so sorted by start they are sorted by end too
+    starts: list[int] = []
     kept: list[Match] = []
     for m in found:
-        if all(m.end <= k.start or m.start >= k.end for k in kept):
-            kept.append(m)
-    kept.sort(key=lambda m: m.start)
+        i = bisect_left(starts, m.start)
+        if i > 0 and kept[i - 1].end > m.start:
+            continue
+        if i < len(kept) and kept[i].start < m.end:
+            continue
+        starts.insert(i, m.start)
+        kept.insert(i, m)
     return kept
 
 

@@ -24,6 +24,7 @@ NAME_MIN_RATIO = 0.5
 # a column of a few repeated short words (高级/中级/初级) is a category, not people's names
 _NAME_MIN_MATCHES_FOR_DISTINCT_CHECK = 20
 _NAME_MIN_DISTINCT_SHARE = 0.2
+_NAME_DISTINCT_CAP = 2_000  # distinct names remembered; a column reaching it is clearly people
 _CACHE_LIMIT = 200_000
 
 # header words → the type they suggest, most specific first (联系人电话 is a phone number)
@@ -138,7 +139,7 @@ def scan_columns(
                     cache[key] = kinds
             for kind in kinds:
                 tally.counts[kind] = tally.counts.get(kind, 0) + 1
-                if kind == "name" and len(tally.names) <= _NAME_MIN_MATCHES_FOR_DISTINCT_CHECK * 50:
+                if kind == "name" and len(tally.names) < _NAME_DISTINCT_CAP:
                     tally.names.add(text)
     return [
         _report(name, tally, min_ratio, name_min_ratio)
@@ -157,9 +158,11 @@ def _report(name: str, tally: _Tally, min_ratio: float, name_min_ratio: float) -
             needed = min_ratio
             if kind == "name" and tally.hint != "name":
                 needed = max(min_ratio, name_min_ratio)
+                distinct = len(tally.names)
                 if (
                     count >= _NAME_MIN_MATCHES_FOR_DISTINCT_CHECK
-                    and len(tally.names) < _NAME_MIN_DISTINCT_SHARE * count
+                    and distinct < _NAME_DISTINCT_CAP
+                    and distinct < _NAME_MIN_DISTINCT_SHARE * count
                 ):
                     continue
             if ratio >= needed:

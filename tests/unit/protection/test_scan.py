@@ -108,6 +108,13 @@ def test_a_few_repeated_name_like_words_are_a_category_not_people() -> None:
     assert scan_columns(["等级"], rows)[0].detected == []
 
 
+def test_a_large_name_column_is_still_names() -> None:
+    rng = random.Random(3)
+    given = "伟芳娜敏静丽强磊军洋勇杰娟涛明超秀霞平刚桂英华玉兰海燕志鹏晓婷雪梅宇轩浩然"
+    rows = [[rng.choice(SURNAMES) + "".join(rng.choices(given, k=2))] for _ in range(10_000)]
+    assert scan_columns(["col"], rows)[0].detected == [("name", 1.0)]
+
+
 def test_sample_limits_the_rows_read_and_ragged_rows_are_fine() -> None:
     rows = [["13800138000", "x", "extra"], ["13800138001"], [], ["13800138002", None]] * 10
     reports = scan_columns(["手机", "说明"], iter(rows), sample=8)
