@@ -202,3 +202,43 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> None:
 def csrf_of(client: TestClient, path: str = "/") -> str:
     page = client.get(path)
     return page.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+
+# --------------------------------------------------------------------------- the Haikou demo
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def demo_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FastAPI]:
+    """The Haikou demo (docs/demo.md), loaded once per backend and test worker. READ-ONLY:
+    every test of the session shares it, so a test that writes must use ``app`` instead."""
+    from cityos.demo.loader import load_demo
+
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if request.param == "sqlite":
+        url = f"sqlite:///{data_dir / 'cityos.db'}"
+    else:
+        _need_pg()
+        url = _pg_database(f"cityos_demo_{_worker()}")
+    upgrade(url)
+    demo_settings = Settings(
+        data_dir=data_dir,
+        database_url=url,
+        secret_key="test-secret-key-not-for-production",  # type: ignore[arg-type]
+        sqlite_synchronous="NORMAL",
+        demo=True,
+    )
+    load_demo(demo_settings)
+    application = create_app(demo_settings, migrate=False)
+    yield application
+    application.state.db.dispose()
+
+
+@pytest.fixture
+def demo_client(demo_app: FastAPI) -> Iterator[TestClient]:
+    """A client (fresh cookies) on the read-only demo; sign in with
+    ``login(demo_client, "officer_water", DEMO_PASSWORD)``."""
+    with TestClient(demo_app) as c:
+        yield c

@@ -20,8 +20,8 @@ DEMO_ACCOUNTS = [
     ("officer_water", lazy("Data officer (市水务局)")),
     ("officer_health", lazy("Data officer (市卫生健康委员会)")),
     ("officer_police", lazy("Data officer (市公安局)")),
-    ("reviewer", lazy("Reviewer (网信)")),
-    ("operator", lazy("Operator (城市运行管理中心)")),
+    ("reviewer", lazy("Reviewer (市委网信办)")),
+    ("operator", lazy("Operator (城市运行管理中心, 市大数据管理局)")),
     ("leader", lazy("Leader (市政府办公厅)")),
     ("citizen", lazy("Public")),
 ]

@@ -22,8 +22,14 @@ class OrgSpec:
 
     @property
     def uscc(self) -> str:
+        """Registration authority and type (11 机关, 91 企业, 51 社会团体), region, then an
+        organisation code in the style of its kind: long-standing departments and enterprises
+        have all-digit codes, a recently registered social organisation an MJ code."""
+        rng = random.Random(f"cityos-demo:org:{self.key}")
         head = {"government": "11", "enterprise": "91", "social": "51"}[self.kind]
-        return uscc(random.Random(f"cityos-demo:org:{self.key}"), head, self.district)
+        digits = "".join(rng.choice("0123456789") for _ in range(8))
+        prefix = {"government": "00" + digits[:6], "enterprise": digits, "social": "MJ" + digits[:6]}
+        return uscc(rng, head, self.district, prefix[self.kind])
 
 
 ORGS: tuple[OrgSpec, ...] = (
