@@ -11,6 +11,9 @@ from fastapi.routing import iter_route_contexts
 
 from cityos.auth import api as auth_api
 from cityos.auth import views as auth_views
+from cityos.catalog import api as catalog_api
+from cityos.catalog import views as catalog_views
+from cityos.catalog import workbench as catalog_workbench
 from cityos.core.web import mark_page
 from cityos.directory import api as directory_api
 from cityos.directory import views as directory_views
@@ -21,12 +24,15 @@ def include_routes(app: FastAPI) -> None:
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_api.router)
     api.include_router(directory_api.router)
+    api.include_router(catalog_api.router)
     app.include_router(api)
 
     pages = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
     pages.include_router(portal_views.router)
     pages.include_router(auth_views.router)
     pages.include_router(directory_views.router)
+    pages.include_router(catalog_views.router)
+    pages.include_router(catalog_workbench.router)
     app.include_router(pages)
 
 

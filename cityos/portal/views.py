@@ -12,11 +12,17 @@ router = APIRouter()
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, principal: Principal = Depends(public)) -> Response:
-    from cityos.catalog.services import portal_stats
+    """Portal home: search, resource counts by department and class, newest resources."""
+    from cityos.catalog import labels
+    from cityos.catalog.services import newest_published, portal_stats
+    from cityos.directory.services import organisation_names
 
     with request.app.state.db.session() as session:
         stats = portal_stats(session, principal)
-    return render(request, "portal/home.html", {"stats": stats})
+        newest = newest_published(session, principal, limit=8)
+        names = organisation_names(session)
+    context = {"stats": stats, "newest": newest, "names": names, "labels": labels}
+    return render(request, "portal/home.html", context)
 
 
 @router.get("/healthz")
