@@ -9,6 +9,11 @@ character of a 2–3 character cell they are far more often a word than a person
 
 from __future__ import annotations
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 SINGLE_SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
     "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
@@ -19,10 +24,10 @@ SINGLE_SURNAMES = frozenset(
     "惠荆乐冀郁胥班储栗燕楚鄢劳谌奚皮粟冼蔺闻厉伊仝郜阚强帅屠朴盖云"
 )
 
-COMPOUND_SURNAMES = frozenset(
+COMPOUND_SURNAMES = _words(
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 令狐 夏侯 轩辕 "
     "端木 独孤 南宫 西门 百里 呼延 万俟 澹台 公冶 宗政 濮阳 太史 申屠 钟离 闻人 "
-    "赫连 第五 拓跋 完颜 司空 乐正 左丘 东郭 梁丘 公羊".split()
+    "赫连 第五 拓跋 完颜 司空 乐正 左丘 东郭 梁丘 公羊"
 )
 
 
@@ -36,7 +41,7 @@ NOT_IN_GIVEN_NAMES = frozenset(
 )
 
 # short words that start with a surname character and pass the checks above
-NOT_NAMES = frozenset(
+NOT_NAMES = _words(
     "周一 周二 周三 周四 周五 周六 周日 周末 周天 周岁 高中 初中 高温 高速 高新 "
     "高铁 高峰 高度 黄金 白天 白色 黄色 蓝色 红色 江苏 江西 湖南 万宁 文昌 马路 "
     "钱包 方向 方法 方式 石油 石头 林业 程序 车辆 车主 房屋 房产 安全 安装 成本 "
@@ -47,14 +52,14 @@ NOT_NAMES = frozenset(
     "全部 全体 盛夏 乐观 强度 原因 原来 原件 南方 南海 南北 满意 不满 花生 花园 "
     "华侨 华南 燕窝 楚剧 商业 商品 商铺 万元 农民 南风 乐东 白沙 师傅 应用 时代 "
     "向上 向下 孔雀 熊猫 柏油 宫殿 金牌 黄牛 马上 常见 方便 任意 周边 江边 宋体 "
-    "石材 高兴 高档 高考 高层 方案 方面".split()
+    "石材 高兴 高档 高考 高层 方案 方面"
 )
 
 
 # "王先生", "李老师": a surname and a title, not a full name
-TITLES = frozenset(
+TITLES = _words(
     "先生 女士 小姐 老师 同学 师傅 经理 主任 书记 局长 科长 处长 院长 校长 医生 "
-    "护士 阿姨 大爷 总 工 某 某某".split()
+    "护士 阿姨 大爷 总 工 某 某某"
 )
 
 
