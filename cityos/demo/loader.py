@@ -13,7 +13,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -39,8 +38,6 @@ log = logging.getLogger(__name__)
 
 # the one resource whose provider "stopped uploading" (see records_series.tap_water)
 OVERDUE_RESOURCE = "tap_water"
-# the name of the datastore service that would date a load in the past (not there yet)
-BACKDATE_SERVICE = "set_data_updated_at"
 
 
 @dataclass
@@ -303,18 +300,10 @@ def _load_records(
         summary.notes.append(f"{spec.key}: {batch.rows_rejected} rows rejected")
         log.warning("demo resource %s: %s rows rejected", spec.key, batch.rows_rejected)
     if spec.key == OVERDUE_RESOURCE:
-        _backdate(db, resource_id, now - timedelta(days=TAP_WATER_LAG_DAYS), officer, summary)
+        _backdate(db, resource_id, now - timedelta(days=TAP_WATER_LAG_DAYS), officer)
     return int(batch.rows_accepted)
 
 
-def _backdate(
-    db: Database, resource_id: str, at: datetime, actor: Principal, summary: DemoSummary
-) -> None:
+def _backdate(db: Database, resource_id: str, at: datetime, actor: Principal) -> None:
     """Date the last load of the overdue resource in the past, through the datastore service."""
-    backdate: Any = getattr(datastore, BACKDATE_SERVICE, None)
-    if backdate is None:
-        summary.notes.append(
-            f"datastore has no {BACKDATE_SERVICE}(): {OVERDUE_RESOURCE} is not shown as overdue"
-        )
-        return
-    backdate(db, resource_id, at.astimezone(UTC), actor=actor)
+    datastore.set_data_updated_at(db, resource_id, at.astimezone(UTC), actor=actor)

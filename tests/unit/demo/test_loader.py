@@ -15,7 +15,7 @@ from cityos.catalog.models import OPEN_TYPES, SHARE_TYPES, UPDATE_CYCLES
 from cityos.config import Settings
 from cityos.datastore import services as datastore
 from cityos.demo.catalogue import RESOURCES
-from cityos.demo.loader import BACKDATE_SERVICE, load_demo, load_demo_if_empty
+from cityos.demo.loader import load_demo, load_demo_if_empty
 from cityos.demo.orgs import ORGS, all_accounts
 from cityos.directory import services as directory
 from tests.conftest import login
@@ -75,9 +75,9 @@ def test_the_demo_loads_once_and_completely(app: FastAPI, settings: Settings, cl
     assert residents is not None and residents.row_count >= 2000
     air = datastore.query(db, by_name["海口市空气质量监测数据"].id, limit=1, sort="observed_at desc")
     assert air.total == 10 * 7 * 24
-    if hasattr(datastore, BACKDATE_SERVICE):
-        overdue = {e["name"] for e in datastore.timeliness(db) if e["overdue"]}
-        assert "供水水质检测数据" in overdue
+    timeliness = {e["name"]: e for e in datastore.timeliness(db)}
+    assert timeliness["供水水质检测数据"]["overdue"]  # its provider "stopped uploading"
+    assert not timeliness["企业登记信息"]["overdue"]
 
     for username, _label in DEMO_ACCOUNTS:
         client.cookies.clear()
