@@ -14,6 +14,7 @@ from cityos.auth import views as auth_views
 from cityos.catalog import api as catalog_api
 from cityos.catalog import views as catalog_views
 from cityos.catalog import workbench as catalog_workbench
+from cityos.ckan import api as ckan_api
 from cityos.core.web import mark_page
 from cityos.directory import api as directory_api
 from cityos.directory import views as directory_views
@@ -26,6 +27,7 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(directory_api.router)
     api.include_router(catalog_api.router)
     app.include_router(api)
+    app.include_router(ckan_api.router)  # /api/3/action/*, /api/action/* (CKAN, not /api/v1)
 
     pages = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
     pages.include_router(portal_views.router)
