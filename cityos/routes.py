@@ -16,6 +16,7 @@ from cityos.catalog import views as catalog_views
 from cityos.catalog import workbench as catalog_workbench
 from cityos.ckan import api as ckan_api
 from cityos.core.web import mark_page
+from cityos.dcat import api as dcat_api
 from cityos.directory import api as directory_api
 from cityos.directory import views as directory_views
 from cityos.portal import views as portal_views
@@ -28,6 +29,8 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(catalog_api.router)
     app.include_router(api)
     app.include_router(ckan_api.router)  # /api/3/action/*, /api/action/* (CKAN, not /api/v1)
+    app.include_router(dcat_api.router)  # /catalog.ttl|.jsonld|.rdf
+    app.add_middleware(dcat_api.CatalogNegotiation)  # GET /catalog with an RDF Accept
 
     pages = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
     pages.include_router(portal_views.router)

@@ -1,0 +1,308 @@
+"""The catalogue as a DCAT-AP 3.0.1 graph.
+
+- the platform's catalogue: ``dcat:Catalog`` at ``<base>/catalog``, published by the bureau;
+- each visible resource: a ``dcat:Dataset`` (``<base>/catalog/<code>#dataset``, landing page
+  ``<base>/catalog/<code>``) with one ``dcat:Distribution``, the CSV export of its datastore;
+- providers: ``foaf:Agent`` (``<base>/api/v1/organisations/<id>``);
+- classes: ``skos:Concept`` themes in the platform's class scheme; districts: ``dct:Location``;
+- the two APIs (``/api/v1`` and the CKAN Action API): ``dcat:DataService``.
+
+EU vocabularies: frequency (update cycle), access-right (open type), file-type and language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from cityos.core.i18n import catalog as translations
+from cityos.core.i18n import lazy
+from cityos.dcat.rdf import DCAT, DCT, FOAF, IRI, RDF, SKOS, VCARD, XSD, Lit, Triples, Vocab, iri
+from cityos.directory.codes import DISTRICT_NAMES_EN, DISTRICTS
+
+EU = "http://publications.europa.eu/resource/authority/"
+FREQ = Vocab(EU + "frequency/")
+ACCESS = Vocab(EU + "access-right/")
+FILE_TYPE = Vocab(EU + "file-type/")
+LANG = Vocab(EU + "language/")
+CSV_MEDIA_TYPE = iri("http://www.iana.org/assignments/media-types/text/csv")
+DCAT_AP = iri("http://data.europa.eu/r5r/")
+CKAN_API_DOCS = iri("https://docs.ckan.org/en/2.10/api/")
+
+FREQUENCIES = {
+    "realtime": FREQ.UPDATE_CONT,
+    "daily": FREQ.DAILY,
+    "weekly": FREQ.WEEKLY,
+    "monthly": FREQ.MONTHLY,
+    "quarterly": FREQ.QUARTERLY,
+    "yearly": FREQ.ANNUAL,
+    "irregular": FREQ.IRREG,
+}
+ACCESS_RIGHTS = {
+    "unconditional": ACCESS.PUBLIC,
+    "conditional": ACCESS.RESTRICTED,
+    "none": ACCESS.NON_PUBLIC,
+}
+CATALOG_TITLE = lazy("Haikou public data resource catalogue")
+CATALOG_DESCRIPTION = lazy(
+    "The city's catalogue of government information and public data resources: who provides "
+    "them, what they contain, and how they are shared and opened."
+)
+SITE_NAME = lazy("Haikou public data resource platform")
+API_TITLE = lazy("CityOS JSON API")
+API_DESCRIPTION = lazy("Catalogue, datastore and platform services under /api/v1 (OpenAPI).")
+CKAN_TITLE = lazy("CKAN Action API v3")
+CKAN_DESCRIPTION = lazy("CKAN-compatible read access to the catalogue and the datastore.")
+CLASSES_TITLE = lazy("Information resource classes")
+
+
+_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def _part(value: str) -> str:
+    """A path or query component (codes and ids are already safe: no quoting needed)."""
+    return value if _SAFE.fullmatch(value) else quote(value, safe="")
+
+
+def zh(message: str) -> str:
+    return translations("zh_Hans").get(message, message)
+
+
+def both(message: str) -> list[Lit]:
+    """A message as Chinese and English literals."""
+    return [Lit(zh(message), lang="zh"), Lit(message, lang="en")]
+
+
+@dataclass
+class Site:
+    base: str
+
+    def __post_init__(self) -> None:
+        self.base = self.base.rstrip("/")
+
+    @property
+    def catalog(self) -> IRI:
+        return iri(f"{self.base}/catalog")
+
+    def page(self, code: str) -> IRI:
+        return iri(f"{self.base}/catalog/{_part(code)}")
+
+    def dataset(self, code: str) -> IRI:
+        return iri(f"{self.base}/catalog/{_part(code)}#dataset")
+
+    def distribution(self, code: str) -> IRI:
+        return iri(f"{self.base}/catalog/{_part(code)}#csv")
+
+    def agent(self, org_id: str) -> IRI:
+        return iri(f"{self.base}/api/v1/organisations/{_part(org_id)}")
+
+    def theme(self, class_code: str) -> IRI:
+        return iri(f"{self.base}/catalog?class={_part(class_code)}")
+
+    def place(self, district: str) -> IRI:
+        return iri(f"{self.base}/catalog?district={_part(district)}")
+
+    @property
+    def classes(self) -> IRI:
+        return iri(f"{self.base}/api/v1/catalog/classes")
+
+    def export_csv(self, resource_id: str) -> IRI:
+        return iri(f"{self.base}/api/v1/datastore/{_part(resource_id)}/export.csv")
+
+    def records(self, resource_id: str) -> IRI:
+        return iri(f"{self.base}/api/v1/datastore/{_part(resource_id)}/records")
+
+    @property
+    def api(self) -> IRI:
+        return iri(f"{self.base}/api/v1")
+
+    @property
+    def openapi(self) -> IRI:
+        return iri(f"{self.base}/api/v1/openapi.json")
+
+    @property
+    def ckan(self) -> IRI:
+        return iri(f"{self.base}/api/3/action")
+
+
+def _datetime(value: datetime) -> Lit:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return Lit(value.astimezone(UTC).isoformat(timespec="seconds"), datatype=XSD.dateTime)
+
+
+def _date(value: date) -> Lit:
+    return Lit(value.isoformat(), datatype=XSD.date)
+
+
+class CatalogGraph:
+    """Builds the graph; agents, themes and places are added once however often they are used."""
+
+    def __init__(self, site: Site, orgs: dict[str, Any], classes: dict[str, Any]) -> None:
+        self.site = site
+        self.orgs = orgs
+        self.classes = classes
+        self.t = Triples()
+        self._agents: set[str] = set()
+        self._themes: set[str] = set()
+        self._places: set[str] = set()
+        self._contacts: set[str] = set()
+        self.datasets: list[IRI] = []
+
+    # -- shared nodes
+
+    def agent(self, org_id: str) -> IRI:
+        node = self.site.agent(org_id)
+        if org_id not in self._agents:
+            self._agents.add(org_id)
+            org = self.orgs.get(org_id)
+            add = self.t.add
+            add(node, RDF.type, FOAF.Agent)
+            add(node, FOAF.name, Lit(org.name if org else org_id, lang="zh"))
+            if org is not None:
+                add(node, DCT.identifier, Lit(org.uscc))
+                if org.short_name:
+                    add(node, FOAF.nick, Lit(org.short_name, lang="zh"))
+        return node
+
+    def theme(self, code: str) -> IRI:
+        node = self.site.theme(code)
+        if code not in self._themes:
+            self._themes.add(code)
+            cls = self.classes.get(code)
+            add = self.t.add
+            add(node, RDF.type, SKOS.Concept)
+            add(node, SKOS.notation, Lit(code))
+            add(node, SKOS.inScheme, self.site.classes)
+            add(node, SKOS.prefLabel, Lit(cls.name if cls else code, lang="zh"))
+            if cls is not None and cls.name_en:
+                add(node, SKOS.prefLabel, Lit(cls.name_en, lang="en"))
+        return node
+
+    def place(self, district: str) -> IRI:
+        node = self.site.place(district)
+        if district not in self._places:
+            self._places.add(district)
+            add = self.t.add
+            add(node, RDF.type, DCT.Location)
+            add(node, DCT.identifier, Lit(district))
+            add(node, SKOS.prefLabel, Lit(DISTRICTS.get(district, district), lang="zh"))
+            if district in DISTRICT_NAMES_EN:
+                add(node, SKOS.prefLabel, Lit(DISTRICT_NAMES_EN[district], lang="en"))
+        return node
+
+    # -- catalogue, services, datasets
+
+    def catalog(self, bureau: Any | None) -> None:
+        add, site, node = self.t.add, self.site, self.site.catalog
+        add(node, RDF.type, DCAT.Catalog)
+        for lit in both(CATALOG_TITLE):
+            add(node, DCT.title, lit)
+        for lit in both(CATALOG_DESCRIPTION):
+            add(node, DCT.description, lit)
+        if bureau is not None:
+            publisher = self.agent(bureau.id)
+        else:
+            publisher = iri(f"{site.base}/#publisher")
+            add(publisher, RDF.type, FOAF.Agent)
+            for lit in both(SITE_NAME):
+                add(publisher, FOAF.name, lit)
+        add(node, DCT.publisher, publisher)
+        add(node, DCT.language, LANG.ZHO)
+        add(node, DCT.language, LANG.ENG)
+        add(node, FOAF.homepage, iri(f"{site.base}/"))
+        add(node, DCT.conformsTo, DCAT_AP)
+        add(node, DCAT.themeTaxonomy, site.classes)
+        add(site.classes, RDF.type, SKOS.ConceptScheme)
+        for lit in both(CLASSES_TITLE):
+            add(site.classes, DCT.title, lit)
+        add(node, DCT.modified, _datetime(datetime.now(UTC)))
+        for service, title, description, conforms in (
+            (site.api, API_TITLE, API_DESCRIPTION, None),
+            (site.ckan, CKAN_TITLE, CKAN_DESCRIPTION, CKAN_API_DOCS),
+        ):
+            add(node, DCAT.service, service)
+            add(service, RDF.type, DCAT.DataService)
+            for lit in both(title):
+                add(service, DCT.title, lit)
+            for lit in both(description):
+                add(service, DCT.description, lit)
+            add(service, DCAT.endpointURL, service)
+            add(service, DCAT.endpointDescription, site.openapi)
+            add(service, DCT.publisher, publisher)
+            if conforms is not None:
+                add(service, DCT.conformsTo, conforms)
+
+    def dataset(self, r: Any) -> None:
+        add, site = self.t.add, self.site
+        node = site.dataset(r.code)
+        self.datasets.append(node)
+        add(site.catalog, DCAT.dataset, node)
+        add(node, RDF.type, DCAT.Dataset)
+        add(node, DCT.title, Lit(r.name, lang="zh"))
+        name_en = getattr(r, "name_en", "") or ""
+        if name_en:
+            add(node, DCT.title, Lit(name_en, lang="en"))
+        add(node, DCT.description, Lit(r.summary or r.name, lang="zh"))
+        add(node, DCT.identifier, Lit(r.code))
+        add(node, DCAT.landingPage, site.page(r.code))
+        add(node, DCT.publisher, self.agent(r.provider_id))
+        add(node, DCAT.theme, self.theme(r.class_code))
+        for keyword in r.keywords or []:
+            add(node, DCAT.keyword, Lit(keyword, lang="zh"))
+        for district in r.districts or []:
+            add(node, DCT.spatial, self.place(district))
+        if r.update_cycle in FREQUENCIES:
+            add(node, DCT.accrualPeriodicity, FREQUENCIES[r.update_cycle])
+        if r.open_type in ACCESS_RIGHTS:
+            add(node, DCT.accessRights, ACCESS_RIGHTS[r.open_type])
+        add(node, DCT.modified, _datetime(r.updated_at))
+        if r.published_on is not None:
+            add(node, DCT.issued, _date(r.published_on))
+        org = self.orgs.get(r.provider_id)
+        if org is not None:
+            contact = iri(f"{site.agent(r.provider_id)}#contact")
+            add(node, DCAT.contactPoint, contact)
+            if r.provider_id not in self._contacts:
+                self._contacts.add(r.provider_id)
+                add(contact, RDF.type, VCARD.Organization)
+                add(contact, VCARD.fn, Lit(org.name, lang="zh"))
+                if "@" in (org.contact or ""):
+                    add(contact, VCARD.hasEmail, iri(f"mailto:{org.contact.strip()}"))
+        dist = site.distribution(r.code)
+        add(node, DCAT.distribution, dist)
+        add(dist, RDF.type, DCAT.Distribution)
+        add(dist, DCT.title, Lit(f"{r.name} (CSV)", lang="zh"))
+        add(dist, DCAT.accessURL, site.records(r.id))
+        add(dist, DCAT.downloadURL, site.export_csv(r.id))
+        add(dist, DCAT.accessService, site.api)
+        add(dist, DCT.format, FILE_TYPE.CSV)
+        add(dist, DCAT.mediaType, CSV_MEDIA_TYPE)
+        add(dist, DCT.modified, _datetime(r.updated_at))
+        if r.open_type in ACCESS_RIGHTS:
+            add(dist, DCT.accessRights, ACCESS_RIGHTS[r.open_type])
+
+    def serves(self) -> None:
+        """The APIs serve every dataset of the catalogue."""
+        for service in (self.site.api, self.site.ckan):
+            for node in self.datasets:
+                self.t.add(service, DCAT.servesDataset, node)
+
+
+def build_graph(
+    site: Site,
+    resources: Iterable[Any],
+    orgs: dict[str, Any],
+    classes: dict[str, Any],
+    bureau: Any | None,
+) -> Triples:
+    builder = CatalogGraph(site, orgs, classes)
+    builder.catalog(bureau)
+    for resource in resources:
+        builder.dataset(resource)
+    builder.serves()
+    return builder.t
