@@ -21,7 +21,7 @@ BASIC: tuple[ResourceSpec, ...] = (
         "仅以核验或最小必要字段方式向有关部门共享。（演示数据，均为虚构人员）",
         "database", "conditional", "none", "daily",
         items=(
-            it("id_number", "公民身份号码", "string", 18, sens="sensitive_personal", req=True,
+            it("id_number", "身份证号", "string", 18, sens="sensitive_personal", req=True,
                desc="GB 11643 居民身份证号"),
             it("name", "姓名", "string", 30, sens="personal", req=True),
             it("gender", "性别", "string", 2),
@@ -60,7 +60,7 @@ BASIC: tuple[ResourceSpec, ...] = (
         "来琼流动人口的居住登记、居住证办理信息。", "database",
         "conditional", "none", "monthly",
         items=(
-            it("id_number", "公民身份号码", "string", 18, sens="sensitive_personal"),
+            it("id_number", "身份证号", "string", 18, sens="sensitive_personal"),
             it("name", "姓名", "string", 30, sens="personal"),
             it("residence_address", "居住地址", "string", 200, sens="personal"),
             it("registered_on", "登记日期", "date"),
@@ -74,7 +74,7 @@ BASIC: tuple[ResourceSpec, ...] = (
         "居民身份证制证采集的人像照片。属于生物识别信息，不予共享，仅提供人像比对核验结果。",
         "image", "none", "none", "irregular",
         items=(
-            it("id_number", "公民身份号码", "string", 18, sens="sensitive_personal"),
+            it("id_number", "身份证号", "string", 18, sens="sensitive_personal"),
             it("portrait", "人像照片", "text", sens="sensitive_personal"),
         ),
         share_basis=PIPL_28 + "、第二十九条（生物识别信息属敏感个人信息，处理须取得单独同意）；"

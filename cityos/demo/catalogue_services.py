@@ -45,7 +45,7 @@ SERVICES: tuple[ResourceSpec, ...] = (
         "居民个人基本信息、健康体检、慢病管理与就诊记录。", "database",
         "none", "none", "daily",
         items=(
-            it("id_number", "公民身份号码", "string", 18, sens="sensitive_personal"),
+            it("id_number", "身份证号", "string", 18, sens="sensitive_personal"),
             it("name", "姓名", "string", 30, sens="personal"),
             it("chronic_diseases", "慢性病", "text", sens="sensitive_personal"),
             it("last_exam_on", "最近体检日期", "date", sens="sensitive_personal"),
@@ -132,7 +132,7 @@ SERVICES: tuple[ResourceSpec, ...] = (
         "城乡低保、特困供养对象的家庭成员、保障金额与认定时间。", "database",
         "conditional", "none", "monthly",
         items=(
-            it("id_number", "公民身份号码", "string", 18, sens="sensitive_personal"),
+            it("id_number", "身份证号", "string", 18, sens="sensitive_personal"),
             it("name", "姓名", "string", 30, sens="personal"),
             it("household_size", "家庭人口", "integer", unit="人"),
             it("monthly_amount", "月保障金额", "number", unit="元", sens="sensitive_personal"),
@@ -196,7 +196,7 @@ SERVICES: tuple[ResourceSpec, ...] = (
         "职工和城乡居民养老、工伤、失业保险的参保状态和缴费月数。", "database",
         "conditional", "none", "monthly",
         items=(
-            it("id_number", "公民身份号码", "string", 18, sens="sensitive_personal"),
+            it("id_number", "身份证号", "string", 18, sens="sensitive_personal"),
             it("name", "姓名", "string", 30, sens="personal"),
             it("insurance_type", "险种", "string", 20),
             it("status", "参保状态", "string", 10),
