@@ -14,14 +14,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
 from cityos.core.i18n import catalog as translations
 from cityos.core.i18n import lazy
-from cityos.dcat.rdf import DCAT, DCT, FOAF, IRI, RDF, SKOS, VCARD, XSD, Lit, Triples, Vocab, iri
+from cityos.dcat.rdf import (
+    DCAT,
+    DCT,
+    FOAF,
+    IRI,
+    RDF,
+    SKOS,
+    VCARD,
+    XSD,
+    Lit,
+    Obj,
+    Triples,
+    Vocab,
+    iri,
+)
 from cityos.directory.codes import DISTRICT_NAMES_EN, DISTRICTS
 
 EU = "http://publications.europa.eu/resource/authority/"
@@ -29,6 +42,7 @@ FREQ = Vocab(EU + "frequency/")
 ACCESS = Vocab(EU + "access-right/")
 FILE_TYPE = Vocab(EU + "file-type/")
 LANG = Vocab(EU + "language/")
+CSV_FORMAT = FILE_TYPE.CSV
 CSV_MEDIA_TYPE = iri("http://www.iana.org/assignments/media-types/text/csv")
 DCAT_AP = iri("http://data.europa.eu/r5r/")
 CKAN_API_DOCS = iri("https://docs.ckan.org/en/2.10/api/")
@@ -77,56 +91,25 @@ def both(message: str) -> list[Lit]:
     return [Lit(zh(message), lang="zh"), Lit(message, lang="en")]
 
 
-@dataclass
 class Site:
-    base: str
+    """The platform's URIs, from its public base URL."""
 
-    def __post_init__(self) -> None:
-        self.base = self.base.rstrip("/")
-
-    @property
-    def catalog(self) -> IRI:
-        return iri(f"{self.base}/catalog")
-
-    def page(self, code: str) -> IRI:
-        return iri(f"{self.base}/catalog/{_part(code)}")
-
-    def dataset(self, code: str) -> IRI:
-        return iri(f"{self.base}/catalog/{_part(code)}#dataset")
-
-    def distribution(self, code: str) -> IRI:
-        return iri(f"{self.base}/catalog/{_part(code)}#csv")
+    def __init__(self, base: str) -> None:
+        self.base = str(iri(base.rstrip("/")))
+        self.catalog = IRI(f"{self.base}/catalog")
+        self.classes = IRI(f"{self.base}/api/v1/catalog/classes")
+        self.api = IRI(f"{self.base}/api/v1")
+        self.openapi = IRI(f"{self.base}/api/v1/openapi.json")
+        self.ckan = IRI(f"{self.base}/api/3/action")
 
     def agent(self, org_id: str) -> IRI:
-        return iri(f"{self.base}/api/v1/organisations/{_part(org_id)}")
+        return IRI(f"{self.base}/api/v1/organisations/{_part(org_id)}")
 
     def theme(self, class_code: str) -> IRI:
-        return iri(f"{self.base}/catalog?class={_part(class_code)}")
+        return IRI(f"{self.base}/catalog?class={_part(class_code)}")
 
     def place(self, district: str) -> IRI:
-        return iri(f"{self.base}/catalog?district={_part(district)}")
-
-    @property
-    def classes(self) -> IRI:
-        return iri(f"{self.base}/api/v1/catalog/classes")
-
-    def export_csv(self, resource_id: str) -> IRI:
-        return iri(f"{self.base}/api/v1/datastore/{_part(resource_id)}/export.csv")
-
-    def records(self, resource_id: str) -> IRI:
-        return iri(f"{self.base}/api/v1/datastore/{_part(resource_id)}/records")
-
-    @property
-    def api(self) -> IRI:
-        return iri(f"{self.base}/api/v1")
-
-    @property
-    def openapi(self) -> IRI:
-        return iri(f"{self.base}/api/v1/openapi.json")
-
-    @property
-    def ckan(self) -> IRI:
-        return iri(f"{self.base}/api/3/action")
+        return IRI(f"{self.base}/catalog?district={_part(district)}")
 
 
 def _datetime(value: datetime) -> Lit:
@@ -238,53 +221,69 @@ class CatalogGraph:
                 add(service, DCT.conformsTo, conforms)
 
     def dataset(self, r: Any) -> None:
-        add, site = self.t.add, self.site
-        node = site.dataset(r.code)
+        """One dataset and its distribution (the hot path: pairs are appended directly)."""
+        site = self.site
+        code, rid = _part(r.code), _part(r.id)
+        node = IRI(f"{site.base}/catalog/{code}#dataset")
+        dist = IRI(f"{site.base}/catalog/{code}#csv")
         self.datasets.append(node)
-        add(site.catalog, DCAT.dataset, node)
-        add(node, RDF.type, DCAT.Dataset)
-        add(node, DCT.title, Lit(r.name, lang="zh"))
+        self.t.add(site.catalog, DCAT.dataset, node)
+        modified = _datetime(r.updated_at)
+        access = ACCESS_RIGHTS.get(r.open_type)
+        pairs: list[tuple[str, Obj]] = [
+            (RDF.type, DCAT.Dataset),
+            (DCT.title, Lit(r.name, "zh")),
+        ]
+        a = pairs.append
         name_en = getattr(r, "name_en", "") or ""
         if name_en:
-            add(node, DCT.title, Lit(name_en, lang="en"))
-        add(node, DCT.description, Lit(r.summary or r.name, lang="zh"))
-        add(node, DCT.identifier, Lit(r.code))
-        add(node, DCAT.landingPage, site.page(r.code))
-        add(node, DCT.publisher, self.agent(r.provider_id))
-        add(node, DCAT.theme, self.theme(r.class_code))
+            a((DCT.title, Lit(name_en, "en")))
+        a((DCT.description, Lit(r.summary or r.name, "zh")))
+        a((DCT.identifier, Lit(r.code)))
+        a((DCAT.landingPage, IRI(f"{site.base}/catalog/{code}")))
+        a((DCT.publisher, self.agent(r.provider_id)))
+        a((DCAT.theme, self.theme(r.class_code)))
         for keyword in r.keywords or []:
-            add(node, DCAT.keyword, Lit(keyword, lang="zh"))
+            a((DCAT.keyword, Lit(keyword, "zh")))
         for district in r.districts or []:
-            add(node, DCT.spatial, self.place(district))
+            a((DCT.spatial, self.place(district)))
         if r.update_cycle in FREQUENCIES:
-            add(node, DCT.accrualPeriodicity, FREQUENCIES[r.update_cycle])
-        if r.open_type in ACCESS_RIGHTS:
-            add(node, DCT.accessRights, ACCESS_RIGHTS[r.open_type])
-        add(node, DCT.modified, _datetime(r.updated_at))
+            a((DCT.accrualPeriodicity, FREQUENCIES[r.update_cycle]))
+        if access is not None:
+            a((DCT.accessRights, access))
+        a((DCT.modified, modified))
         if r.published_on is not None:
-            add(node, DCT.issued, _date(r.published_on))
+            a((DCT.issued, _date(r.published_on)))
         org = self.orgs.get(r.provider_id)
         if org is not None:
-            contact = iri(f"{site.agent(r.provider_id)}#contact")
-            add(node, DCAT.contactPoint, contact)
-            if r.provider_id not in self._contacts:
-                self._contacts.add(r.provider_id)
-                add(contact, RDF.type, VCARD.Organization)
-                add(contact, VCARD.fn, Lit(org.name, lang="zh"))
-                if "@" in (org.contact or ""):
-                    add(contact, VCARD.hasEmail, iri(f"mailto:{org.contact.strip()}"))
-        dist = site.distribution(r.code)
-        add(node, DCAT.distribution, dist)
-        add(dist, RDF.type, DCAT.Distribution)
-        add(dist, DCT.title, Lit(f"{r.name} (CSV)", lang="zh"))
-        add(dist, DCAT.accessURL, site.records(r.id))
-        add(dist, DCAT.downloadURL, site.export_csv(r.id))
-        add(dist, DCAT.accessService, site.api)
-        add(dist, DCT.format, FILE_TYPE.CSV)
-        add(dist, DCAT.mediaType, CSV_MEDIA_TYPE)
-        add(dist, DCT.modified, _datetime(r.updated_at))
-        if r.open_type in ACCESS_RIGHTS:
-            add(dist, DCT.accessRights, ACCESS_RIGHTS[r.open_type])
+            a((DCAT.contactPoint, self.contact(org)))
+        a((DCAT.distribution, dist))
+        self.t.subjects[node] = pairs
+        api = f"{site.base}/api/v1/datastore/{rid}"
+        dist_pairs: list[tuple[str, Obj]] = [
+            (RDF.type, DCAT.Distribution),
+            (DCT.title, Lit(f"{r.name} (CSV)", "zh")),
+            (DCAT.accessURL, IRI(f"{api}/records")),
+            (DCAT.downloadURL, IRI(f"{api}/export.csv")),
+            (DCAT.accessService, site.api),
+            (DCT.format, CSV_FORMAT),
+            (DCAT.mediaType, CSV_MEDIA_TYPE),
+            (DCT.modified, modified),
+        ]
+        if access is not None:
+            dist_pairs.append((DCT.accessRights, access))
+        self.t.subjects[dist] = dist_pairs
+
+    def contact(self, org: Any) -> IRI:
+        node = IRI(f"{self.site.agent(org.id)}#contact")
+        if org.id not in self._contacts:
+            self._contacts.add(org.id)
+            add = self.t.add
+            add(node, RDF.type, VCARD.Organization)
+            add(node, VCARD.fn, Lit(org.name, lang="zh"))
+            if "@" in (org.contact or ""):
+                add(node, VCARD.hasEmail, iri(f"mailto:{org.contact.strip()}"))
+        return node
 
     def serves(self) -> None:
         """The APIs serve every dataset of the catalogue."""
