@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         pg_drop_created()
     print(report.text_table(results))
+    for note in notes:
+        print(f"- {note}")
     if not args.no_record:
         report.record(results, command_line(args), extra, notes)
         log(f"recorded in {report.DOC.relative_to(report.ROOT)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Column, Index, MetaData, Table, text
@@ -166,14 +167,14 @@ def run(backend: str, rows: int) -> tuple[list[Result], Loaded]:
     name = f"load-{backend}-{rows}"
     inst = city.create(backend, name)
     resource_id = make_resource(inst)
-    log(f"loading {rows:,} rows ({backend}), baseline first")
+    log(f"loading {rows:,} rows ({backend}): baseline, ours, baseline again")
     if backend == "sqlite":
-        base_s = sqlite_cli_import(csv)
-        label = "sqlite3 .import"
+        baseline, label = sqlite_cli_import, "sqlite3 .import"
     else:
-        base_s = pg_copy(inst.url, csv)
-        label = "COPY"
+        baseline, label = partial(pg_copy, inst.url), "COPY"
+    before = baseline(csv)
     our_s, stored = ours(inst, resource_id, csv)
+    base_s = (before + baseline(csv)) / 2  # the machine is noisy: the mean of both sides
     if backend == "sqlite":
         city.remember(inst, resource_id=resource_id)
     ours_rate, base_rate = rows / our_s, rows / base_s
@@ -187,7 +188,7 @@ def run(backend: str, rows: int) -> tuple[list[Result], Loaded]:
         f"≥ {TARGET_ROWS_S:,} rows/s and ≥ 0.5× baseline",
         met,
         higher_is_better=True,
-        note=f"vs {label}; {our_s:.1f} s vs {base_s:.1f} s"
+        note=f"vs {label}; {our_s:.1f} s vs {base_s:.1f} s (mean of 2)"
         + ("" if stored == rows else f"; only {stored:,} rows stored"),
     )
     return [result], Loaded(inst, resource_id, rows)

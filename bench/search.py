@@ -125,11 +125,22 @@ def _resource(rng: random.Random, providers: list[str]) -> tuple[ResourceIn, str
     return data, status, topic
 
 
-def populate(inst: city.Instance, count: int) -> float:
+def _providers(inst: city.Instance) -> list[str]:
+    """The departments that provide the resources (created on first use)."""
+    from cityos.directory.services import list_organisations
+
+    with inst.db.session() as session:
+        known = {o.name: o.id for o in list_organisations(session)}
+    return [
+        known.get(name) or city.add_org(inst.db, 100 + i, name)
+        for i, name in enumerate(DEPARTMENTS)
+    ] + [inst.dept_id]
+
+
+def populate(inst: city.Instance, count: int, seed: int = 42) -> float:
     """Create ``count`` resources; returns resources per second."""
-    rng = random.Random(42)
-    providers = [city.add_org(inst.db, 100 + i, name) for i, name in enumerate(DEPARTMENTS)]
-    providers.append(inst.dept_id)
+    rng = random.Random(seed)
+    providers = _providers(inst)
     steps = {
         "published": ("submit", "confirm", "publish"),
         "confirmed": ("submit", "confirm"),
@@ -182,7 +193,7 @@ def ours(inst: city.Instance, who: Principal, q: str, filters: dict[str, list[st
         return found.total
 
 
-def _instance(backend: str, count: int) -> tuple[city.Instance, float | None]:
+def instance(backend: str, count: int) -> tuple[city.Instance, float | None]:
     name = f"catalog-{backend}-{count}"
     info = city.cached(name) if backend == "sqlite" else None
     if info:
@@ -197,7 +208,7 @@ def _instance(backend: str, count: int) -> tuple[city.Instance, float | None]:
 
 
 def run(backend: str, count: int, repeats: int) -> list[Result]:
-    inst, rate = _instance(backend, count)
+    inst, rate = instance(backend, count)
     results: list[Result] = []
     if rate is not None:
         results.append(
