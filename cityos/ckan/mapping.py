@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from cityos.catalog.models import FORMATS as RESOURCE_FORMATS
 from cityos.ckan.errors import SearchQueryError
 
 CKAN_VERSION = "2.10.4"
@@ -317,23 +318,25 @@ def clauses_to_filters(
         key = CKAN_FIELDS.get(name)
         if key is None:
             raise SearchQueryError(f"unknown field {name!r}")
+        if name == "res_format" and any(v.lower() == "csv" for v in values):
+            continue  # every package's (only) resource is its CSV export
         converted: list[str] = []
         for value in values:
             if name in ("organization", "provider"):
                 org = lookups.org_by_name(value)
                 converted.append(org.id if org is not None else value)
             elif name == "groups":
-                converted.append(class_of_group(value) or value)
+                code = class_of_group(value) or value
+                if code.isdigit():  # anything else is no group of ours: matches nothing
+                    converted.append(code)
             elif name == "res_format":
-                if value.lower() == "csv":  # every package's resource is its CSV export
-                    continue
-                converted.append(value.lower())
+                if value.lower() in RESOURCE_FORMATS:  # the catalogue's own formats, as aliases
+                    converted.append(value.lower())
             else:
                 converted.append(value)
-        if converted:
-            previous = filters.get(key)
-            # repeated field: CKAN ANDs them; keep the values both clauses allow
-            filters[key] = [v for v in converted if previous is None or v in previous]
+        previous = filters.get(key)
+        # an empty list matches nothing; a repeated field: CKAN ANDs the clauses
+        filters[key] = [v for v in converted if previous is None or v in previous]
     return filters
 
 

@@ -134,6 +134,7 @@ class CatalogGraph:
         self._themes: set[str] = set()
         self._places: set[str] = set()
         self._contacts: set[str] = set()
+        self.latest: datetime | None = None
         self.datasets: list[IRI] = []
 
     # -- shared nodes
@@ -203,7 +204,6 @@ class CatalogGraph:
         add(site.classes, RDF.type, SKOS.ConceptScheme)
         for lit in both(CLASSES_TITLE):
             add(site.classes, DCT.title, lit)
-        add(node, DCT.modified, _datetime(datetime.now(UTC)))
         for service, title, description, conforms in (
             (site.api, API_TITLE, API_DESCRIPTION, None),
             (site.ckan, CKAN_TITLE, CKAN_DESCRIPTION, CKAN_API_DOCS),
@@ -228,6 +228,8 @@ class CatalogGraph:
         dist = IRI(f"{site.base}/catalog/{code}#csv")
         self.datasets.append(node)
         self.t.add(site.catalog, DCAT.dataset, node)
+        if self.latest is None or r.updated_at > self.latest:
+            self.latest = r.updated_at
         modified = _datetime(r.updated_at)
         access = ACCESS_RIGHTS.get(r.open_type)
         pairs: list[tuple[str, Obj]] = [
@@ -304,4 +306,6 @@ def build_graph(
     for resource in resources:
         builder.dataset(resource)
     builder.serves()
+    # the catalogue changed when its latest dataset did (stable output, stable ETag)
+    builder.t.add(site.catalog, DCT.modified, _datetime(builder.latest or datetime.now(UTC)))
     return builder.t

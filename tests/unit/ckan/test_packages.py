@@ -178,6 +178,11 @@ def test_package_search_fq_clauses(client: TestClient, world: World, actors: Act
     assert names(fq="tags:(空气 OR 污染源)") == {world.name("air"), world.name("sources")}
     assert names(fq="+dataset_type:dataset", q="tags:空气") == {world.name("air")}
     assert names(fq="groups:class-1") == set()
+    # values that name nothing of ours match nothing, as in CKAN (no error)
+    assert names(fq="groups:transport") == set()
+    assert names(fq="res_format:JSON") == set()
+    assert names(fq="res_format:(JSON OR csv)") == {world.name("air"), world.name("sources")}
+    assert names(fq="res_format:database") == {world.name("air"), world.name("sources")}
     # a department with include_private
     private = names(
         fq=f"organization:{water}",
