@@ -41,6 +41,7 @@ CKAN_FIELDS = {
     "res_format": "format",
     **{k: k for k in FACET_KEYS},
 }
+MULTI_VALUED = ("keyword", "district")  # a package has several: AND of two values unsupported
 # fq clauses CKAN clients add that change nothing here
 NEUTRAL_FIELDS = {"dataset_type", "type", "state", "site_id", "capacity", "+dataset_type"}
 DATASTORE_TYPES = {
@@ -335,7 +336,12 @@ def clauses_to_filters(
             else:
                 converted.append(value)
         previous = filters.get(key)
-        # an empty list matches nothing; a repeated field: CKAN ANDs the clauses
+        if previous is not None and key in MULTI_VALUED and set(previous) != set(converted):
+            # values of one key are alternatives in the catalogue search: say so, don't guess
+            raise SearchQueryError(
+                f"several {name} clauses must be combined with OR: {name}:(a OR b)"
+            )
+        # an empty list matches nothing; a repeated single-valued field: both clauses must hold
         filters[key] = [v for v in converted if previous is None or v in previous]
     return filters
 

@@ -174,7 +174,8 @@ def test_package_search_fq_clauses(client: TestClient, world: World, actors: Act
     assert names(fq='tags:"环境监测"') == {world.name("air")}
     assert names(fq="groups:class-2 +res_format:CSV") == {world.name("air"), world.name("sources")}
     assert names(fq=f"+organization:{env} +tags:空气") == {world.name("air")}
-    assert names(fq="+tags:空气 AND tags:污染源") == set()
+    assert names(fq=f"+organization:{env} AND organization:{water}") == set()
+    assert names(fq="tags:空气 tags:空气") == {world.name("air")}
     assert names(fq="tags:(空气 OR 污染源)") == {world.name("air"), world.name("sources")}
     assert names(fq="+dataset_type:dataset", q="tags:空气") == {world.name("air")}
     assert names(fq="groups:class-1") == set()
@@ -193,6 +194,10 @@ def test_package_search_fq_clauses(client: TestClient, world: World, actors: Act
     err = error(client.get(f"{API}/package_search?fq=colour:blue"), 400, "Search Query Error")
     assert "colour" in err["message"]
     error(client.get(f"{API}/package_search?sort=colour desc"), 400, "Search Query Error")
+    error(client.get(f"{API}/package_search?fq=-tags:空气"), 400, "Search Query Error")
+    # AND of two tags is not something the catalogue search can answer: said, not guessed
+    both = client.get(f"{API}/package_search", params={"fq": "+tags:空气 AND tags:环境监测"})
+    assert "OR" in error(both, 400, "Search Query Error")["message"]
 
 
 def test_current_package_list_with_resources(client: TestClient, world: World) -> None:
