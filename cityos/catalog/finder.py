@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from cityos.auth.principal import Principal
 from cityos.catalog import policy
+from cityos.catalog.cache import cache_for, generation, usable
 from cityos.catalog.classes import class_names
 from cityos.catalog.models import STATUSES, Resource, ResourceTag
-from cityos.catalog.search import match_query, tag_filter
+from cityos.catalog.search import district_filter, match_query, normalise, tag_filter
 from cityos.catalog.validation import CLASS_RE, ENUMS, field_error
 from cityos.core.i18n import lazy
 from cityos.directory.codes import DISTRICTS
@@ -81,51 +82,124 @@ def _filter_clauses(filters: dict[str, list[str]]) -> list[ColumnElement[bool]]:
                         lazy("Unknown district code (GB/T 2260): {district}"),
                         district=value,
                     )
-            clauses.append(tag_filter("district", values))
+            clauses.append(district_filter(values))
         elif key == "keyword":
             clauses.append(tag_filter("keyword", values))
     return clauses
 
 
-def _class_facet_column() -> ColumnElement[str]:
-    """Counts by 项 (the first three digits; a 类-level code stays as it is)."""
-    return func.substr(Resource.class_code, 1, 3)
+ENUM_FACETS: dict[str, tuple[str, ...]] = {
+    "share_type": ENUMS["share_type"],
+    "open_type": ENUMS["open_type"],
+    "format": ENUMS["format"],
+    "update_cycle": ENUMS["update_cycle"],
+    "status": STATUSES,
+}
 
 
-def _facets(session: Session, where: list[Any]) -> dict[str, list[tuple[str, int]]]:
-    cond = and_(*where)
-    columns: dict[str, Any] = {
-        "provider": Resource.provider_id,
-        "class": _class_facet_column(),
-        "share_type": Resource.share_type,
-        "open_type": Resource.open_type,
-        "format": Resource.format,
-        "update_cycle": Resource.update_cycle,
-        "status": Resource.status,
+def _ranked(pairs: dict[str, int], limit: int = FACET_LIMIT) -> list[tuple[str, int]]:
+    return sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+def _fold(rows: list[Any], keys: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """Sum the counts of a multi-column GROUP BY per column (groups, not rows, are folded)."""
+    out: dict[str, dict[str, int]] = {key: {} for key in keys}
+    for *values, n in rows:
+        for key, value in zip(keys, values, strict=True):
+            if value is not None:
+                out[key][str(value)] = out[key].get(str(value), 0) + int(n)
+    return out
+
+
+def _facets(
+    session: Session, cond: Any, *, ids: list[str] | None = None, unrestricted: bool = False
+) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """The total and the facet counts of the resources matching ``cond``.
+
+    Five low-cardinality columns come from one GROUP BY over their combinations (at most
+    3·3·7·7·5 groups whatever the catalogue's size); provider and class from a second one,
+    which also sums the districts (a closed set of codes); keywords from their tag rows.
+    Only groups are folded in Python, never resource rows.
+    """
+    enum_columns = [getattr(Resource, key) for key in ENUM_FACETS]
+    combos = session.execute(
+        select(*enum_columns, func.count()).where(cond).group_by(*enum_columns)
+    ).all()
+    counts = _fold(list(combos), tuple(ENUM_FACETS))
+    total = sum(int(row[-1]) for row in combos)
+    class_column = func.substr(Resource.class_code, 1, 3)  # counts by 项 (a 类 code stays)
+    districts = list(DISTRICTS)
+    owners = session.execute(
+        select(
+            Resource.provider_id,
+            class_column,
+            *[
+                func.sum(case((Resource.district_key.like(f"%|{code}|%"), 1), else_=0))
+                for code in districts
+            ],
+            func.count(),
+        )
+        .where(cond)
+        .group_by(Resource.provider_id, class_column)
+    ).all()
+    counts.update(_fold([(r[0], r[1], r[-1]) for r in owners], ("provider", "class")))
+    by_district = {
+        code: sum(int(r[2 + i] or 0) for r in owners) for i, code in enumerate(districts)
     }
-    facets: dict[str, list[tuple[str, int]]] = {}
-    for key, column in columns.items():
-        count = func.count().label("n")
-        rows = session.execute(
-            select(column.label("v"), count)
-            .where(cond)
-            .group_by(column)
-            .order_by(count.desc(), column)
-            .limit(FACET_LIMIT)
-        ).all()
-        facets[key] = [(str(v), int(n)) for v, n in rows if v is not None]
-    ids = select(Resource.id).where(cond)
-    for key, limit in (("district", FACET_LIMIT), ("keyword", 20)):
-        count = func.count().label("n")
-        rows = session.execute(
-            select(ResourceTag.value, count)
-            .where(ResourceTag.facet == key, ResourceTag.resource_id.in_(ids))
-            .group_by(ResourceTag.value)
-            .order_by(count.desc(), ResourceTag.value)
-            .limit(limit)
-        ).all()
-        facets[key] = [(str(v), int(n)) for v, n in rows]
-    return facets
+    counts["district"] = {code: n for code, n in by_district.items() if n}
+    facets = {key: _ranked(values) for key, values in counts.items()}
+    facets["keyword"] = _keyword_facet(session, cond, total, ids=ids, unrestricted=unrestricted)
+    return total, facets
+
+
+KEYWORD_LIMIT = 20
+
+
+def _keyword_facet(
+    session: Session, cond: Any, total: int, *, ids: list[str] | None, unrestricted: bool
+) -> list[tuple[str, int]]:
+    """The most frequent keywords among the resources matching ``cond`` (``total`` of them).
+
+    Keyword rows are reached through their resource (the primary key); ``facet || ''`` keeps
+    the planner off the (facet, value) index for that. When the set is most of the catalogue,
+    counting every keyword (an index-only scan) and subtracting the rest is cheaper.
+    """
+    n = func.count().label("n")
+    is_keyword = ResourceTag.facet == "keyword"
+    via_resource = ResourceTag.facet.concat("") == "keyword"
+
+    def counted(where: Any, limit: int | None) -> list[Any]:
+        query = select(ResourceTag.value, n).where(where).group_by(ResourceTag.value)
+        if limit is not None:
+            query = query.order_by(n.desc(), ResourceTag.value).limit(limit)
+        return list(session.execute(query).all())
+
+    if unrestricted:
+        rows = counted(is_keyword, KEYWORD_LIMIT)
+    elif ids is not None:
+        rows = counted(and_(via_resource, ResourceTag.resource_id.in_(ids)), KEYWORD_LIMIT)
+    else:
+        everything = session.scalar(select(func.count()).select_from(Resource)) or 0
+        if total * 2 <= everything:
+            rows = counted(
+                and_(via_resource, ResourceTag.resource_id.in_(select(Resource.id).where(cond))),
+                KEYWORD_LIMIT,
+            )
+        else:
+            counts = {str(v): int(c) for v, c in counted(is_keyword, None)}
+            others = select(Resource.id).where(not_(cond))
+            for value, c in counted(and_(via_resource, ResourceTag.resource_id.in_(others)), None):
+                counts[str(value)] -= int(c)
+            rows = _ranked({v: c for v, c in counts.items() if c > 0}, KEYWORD_LIMIT)
+    return [(str(v), int(c)) for v, c in rows]
+
+
+def _rows(session: Session, ids: list[str]) -> list[Resource]:
+    """The resources with these ids, in this order."""
+    if not ids:
+        return []
+    by_id = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))}
+    return [by_id[rid] for rid in ids if rid in by_id]
 
 
 def search(
@@ -141,7 +215,7 @@ def search(
     """Visible resources matching ``q`` (all terms) and the filters, with facet counts.
 
     Filter values within one key are alternatives (OR); keys combine with AND. Facets count
-    the filtered result set.
+    the filtered result set. Answers are cached per catalogue generation (``cache``).
     """
     if sort not in SORTS:
         raise field_error(
@@ -154,23 +228,60 @@ def search(
         )
     limit = max(0, min(int(limit), 1000))
     offset = max(0, int(offset))
-    where: list[ColumnElement[bool]] = [policy.metadata_clause(principal)]
-    where += _filter_clauses(filters or {})
-    matches = match_query(session, q) if q and q.strip() else None
+    filters = filters or {}
+    filter_clauses = _filter_clauses(filters)  # validates: a bad filter is a 422, never cached
+    words = " ".join(normalise(q).split())
+    key = (
+        generation(session),
+        policy.metadata_key(principal),
+        words,
+        tuple((k, tuple(sorted(set(filters.get(k) or [])))) for k in FILTER_KEYS),
+        sort,
+        limit,
+        offset,
+    )
+    cache = cache_for(session) if usable(session) else None
+    answer = cache.get(key) if cache else None
+    if answer is None:
+        answer = _answer(session, principal, words, filter_clauses, sort, limit, offset)
+        if cache:
+            cache.put(key, answer)
+    total, facets, page, scores = answer
+    return SearchResult(
+        total, _rows(session, page), {k: list(v) for k, v in facets.items()}, dict(scores)
+    )
+
+
+def _answer(
+    session: Session,
+    principal: Principal,
+    q: str,
+    filter_clauses: list[Any],
+    sort: str,
+    limit: int,
+    offset: int,
+) -> tuple[int, dict[str, list[tuple[str, int]]], list[str], dict[str, int]]:
+    """(total, facets, ids of the page, their scores), computed."""
+    where: list[Any] = [policy.metadata_clause(principal), *filter_clauses]
+    matches = match_query(session, q) if q else None
     order: dict[str, list[Any]] = {
         "name": [Resource.name.asc(), Resource.code.asc()],
         "updated": [Resource.updated_at.desc(), Resource.code.asc()],
         "code": [Resource.code.asc()],
     }
     if matches is None:
-        total = session.scalar(select(func.count()).select_from(Resource).where(*where)) or 0
+        cond = and_(*where)
+        unrestricted = principal.sees_everything and not filter_clauses
+        total, facets = _facets(session, cond, unrestricted=unrestricted)
         ordering = order.get(sort, order["updated"])
-        rows = list(
-            session.scalars(
-                select(Resource).where(*where).order_by(*ordering).limit(limit).offset(offset)
+        page: list[str] = []
+        if total and limit:  # ids first (from the covering index), then only their rows
+            page = list(
+                session.scalars(
+                    select(Resource.id).where(cond).order_by(*ordering).limit(limit).offset(offset)
+                )
             )
-        )
-        return SearchResult(total, rows, _facets(session, where))
+        return total, facets, page, {}
 
     scored = matches.subquery("scored")
     ordering = order.get(sort) or [scored.c.score.desc(), Resource.updated_at.desc(), Resource.code]
@@ -181,26 +292,18 @@ def search(
         .order_by(*ordering)
     )
     hits = session.execute(ranked).all()  # only ids and scores: one pass over the match set
-    total = len(hits)
-    page = hits[offset : offset + limit]
-    scores = {rid: int(score) for rid, score in hits}
-    by_id = (
-        {
-            r.id: r
-            for r in session.scalars(select(Resource).where(Resource.id.in_([h[0] for h in page])))
-        }
-        if page
-        else {}
-    )
-    results = [by_id[h[0]] for h in page if h[0] in by_id]
     if not hits:
-        return SearchResult(0, [], {key: [] for key in FILTER_KEYS})
-    facet_where: list[Any]
+        return 0, {key: [] for key in FILTER_KEYS}, [], {}
+    total = len(hits)
+    window = hits[offset : offset + limit]
+    page = [h[0] for h in window]
+    scores = {rid: int(score) for rid, score in window}
     if total <= MATERIALISE_LIMIT:
-        facet_where = [Resource.id.in_([h[0] for h in hits])]
+        ids = [h[0] for h in hits]
+        _n, facets = _facets(session, Resource.id.in_(ids), ids=ids)
     else:
-        facet_where = [*where, Resource.id.in_(select(scored.c.rid))]
-    return SearchResult(total, results, _facets(session, facet_where), scores)
+        _n, facets = _facets(session, and_(*where, Resource.id.in_(select(scored.c.rid))))
+    return total, facets, page, scores
 
 
 # --------------------------------------------------------------------------- portal and console

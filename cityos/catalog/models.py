@@ -43,6 +43,10 @@ class Resource(Base):
             "share_type",
             "format",
             "update_cycle",
+            "district_key",
+            "updated_at",
+            "code",
+            "id",
         ),
         Index("ix_catalog_resources_updated_at", "updated_at"),
     )
@@ -64,6 +68,8 @@ class Resource(Base):
     published_on: Mapped[date | None] = mapped_column(Date)  # 发布日期
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     districts: Mapped[list[str]] = mapped_column(JSON, default=list)  # GB/T 2260 codes covered
+    # the same codes as "|460105|460106|": indexable on both backends, for district facets
+    district_key: Mapped[str] = mapped_column(String(120), default="")
     related_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     key_fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # for upsert loads
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
@@ -134,13 +140,25 @@ class SearchTerm(Base):
 
 
 class ResourceTag(Base):
-    """Multi-valued facets of a resource (districts, keywords) as rows, for GROUP BY counts."""
+    """Open-ended multi-valued facets of a resource (keywords) as rows, for GROUP BY counts."""
 
     __tablename__ = "catalog_resource_tags"
-    __table_args__ = (Index("ix_catalog_resource_tags_facet_value", "facet", "value"),)
+    # covering: counts per value, and the resources having a value
+    __table_args__ = (
+        Index("ix_catalog_resource_tags_facet_value", "facet", "value", "resource_id"),
+    )
 
     resource_id: Mapped[str] = mapped_column(
         ForeignKey("catalog_resources.id", ondelete="CASCADE"), primary_key=True
     )
-    facet: Mapped[str] = mapped_column(String(20), primary_key=True)  # district | keyword
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)  # keyword
     value: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class CatalogState(Base):
+    """One row: a generation number bumped by every catalogue write (validates search caches)."""
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(Integer, default=0)

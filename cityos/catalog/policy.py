@@ -21,14 +21,21 @@ def metadata_clause(principal: Principal) -> ColumnElement[bool]:
     if principal.sees_everything:
         return true()
     published = Resource.status == "published"
-    clauses: list[ColumnElement[bool]] = [
-        and_(published, Resource.open_type.in_(("unconditional", "conditional")))
-    ]
+    clauses: list[ColumnElement[bool]] = []
     if principal.is_sharing_participant:
-        clauses.append(published)
+        clauses.append(published)  # every published resource (open or not): one simple test
+    else:
+        clauses.append(and_(published, Resource.open_type.in_(("unconditional", "conditional"))))
     if principal.org_ids:
         clauses.append(Resource.provider_id.in_(principal.org_ids))
     return or_(*clauses)
+
+
+def metadata_key(principal: Principal) -> tuple[object, ...]:
+    """Everything ``metadata_clause`` depends on: equal keys, equal clauses (for caches)."""
+    if principal.sees_everything:
+        return ("all",)
+    return (principal.is_sharing_participant, tuple(sorted(principal.org_ids)))
 
 
 def data_clause(principal: Principal) -> ColumnElement[bool]:

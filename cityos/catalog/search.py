@@ -31,6 +31,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -216,8 +217,8 @@ def index_resource(session: Session, resource: Resource, items: Iterable[Resourc
             insert(SearchTerm),
             [{"resource_id": resource.id, "term": t, "weight": w} for t, w in weights.items()],
         )
-    tags = {("district", d) for d in resource.districts or []}
-    tags |= {("keyword", k[:100]) for k in resource.keywords or []}
+    resource.district_key = district_key(resource.districts or [])
+    tags = {("keyword", k[:100]) for k in resource.keywords or []}
     if tags:
         session.execute(
             insert(ResourceTag),
@@ -265,6 +266,14 @@ def match_query(session: Session, q: str) -> Select[Any] | None:
     if len(terms) > 1:
         query = query.having(func.count(distinct(hits.c.qi)) == len(terms))
     return query
+
+
+def district_key(codes: list[str]) -> str:
+    return "".join(f"|{code}" for code in sorted(set(codes))) + "|" if codes else ""
+
+
+def district_filter(codes: list[str]) -> ColumnElement[bool]:
+    return or_(*[Resource.district_key.like(f"%|{code}|%") for code in codes])
 
 
 def tag_filter(facet: str, values: list[str]) -> ColumnElement[bool]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cityos.audit.services import record as audit
 from cityos.auth.principal import Principal
 from cityos.catalog import policy
+from cityos.catalog.cache import bump
 from cityos.catalog.classes import class_names, ensure_default_classes, list_classes
 from cityos.catalog.finder import (
     FILTER_KEYS,
@@ -299,6 +300,7 @@ def create_resource(
     index_resource(session, resource, get_items(session, resource.id))
     _record_version(session, resource, "create", actor, _snapshot(resource, items))
     audit(session, actor, "catalog.resource.create", "resource", resource.id, code=resource.code)
+    bump(session)
     _emit(session, bus, resource, "create")
     return resource
 
@@ -358,6 +360,7 @@ def update_resource(
         code=resource.code,
         fields=sorted(changes),
     )
+    bump(session)
     _emit(session, bus, resource, "update")
     return resource
 
@@ -446,5 +449,6 @@ def transition(
         status=[current, target],
         comment=comment,
     )
+    bump(session)
     _emit(session, bus, resource, action)
     return resource

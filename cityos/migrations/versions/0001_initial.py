@@ -116,6 +116,7 @@ def upgrade() -> None:
     sa.Column('published_on', sa.Date(), nullable=True),
     sa.Column('keywords', sa.JSON(), nullable=False),
     sa.Column('districts', sa.JSON(), nullable=False),
+    sa.Column('district_key', sa.String(length=120), nullable=False),
     sa.Column('related_codes', sa.JSON(), nullable=False),
     sa.Column('key_fields', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
@@ -132,7 +133,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('catalog_resources', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_catalog_resources_class_code'), ['class_code'], unique=False)
-        batch_op.create_index('ix_catalog_resources_facets', ['status', 'open_type', 'provider_id', 'class_code', 'share_type', 'format', 'update_cycle'], unique=False)
+        batch_op.create_index('ix_catalog_resources_facets', ['status', 'open_type', 'provider_id', 'class_code', 'share_type', 'format', 'update_cycle', 'district_key', 'updated_at', 'code', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_resources_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_catalog_resources_status'), ['status'], unique=False)
         batch_op.create_index('ix_catalog_resources_updated_at', ['updated_at'], unique=False)
@@ -179,8 +180,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('resource_id', 'facet', 'value', name=op.f('pk_catalog_resource_tags'))
     )
     with op.batch_alter_table('catalog_resource_tags', schema=None) as batch_op:
-        batch_op.create_index('ix_catalog_resource_tags_facet_value', ['facet', 'value'], unique=False)
+        batch_op.create_index('ix_catalog_resource_tags_facet_value', ['facet', 'value', 'resource_id'], unique=False)
 
+    op.create_table('catalog_state',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('generation', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_state'))
+    )
     op.create_table('catalog_search_terms',
     sa.Column('resource_id', sa.String(length=32), nullable=False),
     sa.Column('term', sa.String(length=64).with_variant(sa.String(length=64, collation='C'), 'postgresql'), nullable=False),
@@ -223,6 +229,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_catalog_search_terms_cover')
 
     op.drop_table('catalog_search_terms')
+    op.drop_table('catalog_state')
     with op.batch_alter_table('catalog_resource_tags', schema=None) as batch_op:
         batch_op.drop_index('ix_catalog_resource_tags_facet_value')
 

@@ -214,3 +214,36 @@ def test_code_allocation_retries_after_a_concurrent_insert(
     monkeypatch.setattr(services, "_next_code", stale)
     second = world.create(name="南渡江流量")
     assert second["code"] == "202001-000002" and calls["n"] == 2
+
+
+def test_cached_answers_follow_every_write(
+    world: World, catalogue: dict[str, dict[str, Any]]
+) -> None:
+    from cityos.auth import services as auth
+    from cityos.catalog import services
+    from cityos.catalog.schemas import ResourceIn
+    from cityos.core.db import Database
+
+    assert _names(world, q="水位") == ["南渡江水位"]
+    assert _names(world, q="水位") == ["南渡江水位"]  # answered from the cache
+    # a write by another process (another engine on the same database)
+    app = world.client.app  # type: ignore[attr-defined]
+    other = Database(app.state.settings.resolved_database_url)
+    try:
+        with other.session() as session:
+            user = auth.get_user_by_name(session, "admin")
+            assert user is not None
+            admin = auth.principal_for(session, user)
+            services.transition(session, catalogue["river"]["id"], "withdraw", admin)
+    finally:
+        other.dispose()
+    assert _names(world, q="水位") == []
+    # a transaction that writes then rolls back leaves no trace in the cache
+    with pytest.raises(RuntimeError), app.state.db.session() as session:
+        data = ResourceIn(name="临时水位资源", class_code="202", provider_id=world.water)
+        services.create_resource(session, data, admin)
+        found = services.search(session, admin, q="临时")
+        assert [r.name for r in found.results] == ["临时水位资源"]
+        raise RuntimeError("roll back")
+    with app.state.db.session() as session:
+        assert services.search(session, admin, q="临时").total == 0
