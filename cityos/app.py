@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from cityos import __version__
+from cityos.audit.tasks import install as install_audit
 from cityos.config import Settings
 from cityos.core.bus import make_bus
 from cityos.core.db import Database
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     include_routes(app)
     _mount_api_docs(app)
+    install_audit(app)
 
     @app.on_event("shutdown")
     def _close() -> None:

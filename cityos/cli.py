@@ -153,6 +153,83 @@ def token_create(data_dir: str | None, username: str, name: str, days: int) -> N
 
 
 @main.group()
+def audit() -> None:
+    """Tamper-evident audit log (SM3 Merkle tree, SM2-signed tree heads)."""
+
+
+@audit.command("verify")
+@data_dir_option
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True),
+    help="Trusted SM2 public key (PEM) of tree heads; repeat for retired keys. "
+    "Default: the configured signing key.",
+)
+def audit_verify(data_dir: str | None, public_keys: tuple[str, ...]) -> None:
+    """Recompute every leaf hash and the tree; check every signed tree head.
+
+    Exits 0 when the log is intact, 1 naming the first record that does not match.
+    """
+    from pathlib import Path
+
+    from cityos.audit.signing import signer_from_settings
+    from cityos.audit.verify import verify_log
+    from cityos.core.db import make_engine
+    from cityos.core.i18n import set_locale
+
+    settings = settings_from(data_dir)
+    set_locale(settings.default_locale)
+    keys = [Path(p).read_bytes() for p in public_keys]
+    if not keys:
+        signer = signer_from_settings(settings, create=False)
+        keys = [signer.public_pem] if signer else []
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        report = verify_log(engine, keys)
+    finally:
+        engine.dispose()
+    rate = report.records / report.seconds if report.seconds else 0.0
+    summary = (
+        f"{report.records} records, {report.heads} signed tree heads "
+        f"(latest covers {report.latest_head_size}), {report.seconds:.2f} s, {rate:,.0f} records/s"
+    )
+    if report.ok:
+        click.echo(f"audit log intact: {summary}")
+        return
+    first = report.first
+    assert first is not None
+    click.echo(f"AUDIT LOG TAMPERED: {first.line()}")
+    for problem in report.problems[1:20]:
+        click.echo(f"  also: {problem.line()}")
+    hidden = len(report.problems) - 20 + report.more_problems
+    if hidden > 0:
+        click.echo(f"  … and {hidden} more problems")
+    click.echo(f"checked: {summary}", err=True)
+    sys.exit(1)
+
+
+@audit.command("sign")
+@data_dir_option
+def audit_sign(data_dir: str | None) -> None:
+    """Sign a tree head now over every committed record (e.g. after a bulk load)."""
+    from cityos.audit.log import sign_tree_head
+    from cityos.audit.signing import signer_from_settings
+
+    settings = settings_from(data_dir)
+    db = _database(data_dir)
+    try:
+        head = sign_tree_head(db, signer_from_settings(settings))
+    finally:
+        db.dispose()
+    if head is None:
+        click.echo("No new records since the last signed tree head.", err=True)
+    else:
+        click.echo(f"Signed tree head: size {head.tree_size}, root {head.root_hash.hex()}")
+
+
+@main.group()
 def demo() -> None:
     """The Haikou demo city."""
 

@@ -42,6 +42,22 @@ class Settings(BaseSettings):
     base_url: str = Field(
         default="http://127.0.0.1:8000", description="Public base URL, used in DCAT and links."
     )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="SM4 master key(s) of the envelope encryption: 16 bytes as 32 hex digits or "
+        "base64; comma-separated, the first wraps new data keys, the others still unwrap. "
+        "Default: random, kept in `<data dir>/master_key`.",
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM file of the SM2 private key that signs audit tree heads. Default: "
+        "generated once into `<data dir>/audit_signing_key.pem` (mode 0600).",
+    )
+    audit_sth_interval: int = Field(
+        default=60,
+        description="Seconds between signed audit tree heads (a head is signed only when the "
+        "log grew); 0 turns the background signer off.",
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

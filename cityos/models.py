@@ -4,8 +4,9 @@ from cityos.audit import models as audit_models
 from cityos.auth import models as auth_models
 from cityos.catalog import models as catalog_models
 from cityos.core.db import Base
+from cityos.crypto import models as crypto_models
 from cityos.directory import models as directory_models
 
-DOMAIN_MODELS = [audit_models, auth_models, directory_models, catalog_models]
+DOMAIN_MODELS = [audit_models, auth_models, directory_models, catalog_models, crypto_models]
 
 metadata = Base.metadata

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import iter_route_contexts
 
+from cityos.audit import api as audit_api
 from cityos.auth import api as auth_api
 from cityos.auth import views as auth_views
 from cityos.catalog import api as catalog_api
@@ -26,6 +27,7 @@ def include_routes(app: FastAPI) -> None:
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_api.router)
     api.include_router(directory_api.router)
+    api.include_router(audit_api.router)
     api.include_router(catalog_api.router)
     app.include_router(api)
     app.include_router(ckan_api.router)  # /api/3/action/*, /api/action/* (CKAN, not /api/v1)

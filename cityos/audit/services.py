@@ -1,14 +1,46 @@
+"""Audit records: ``record()`` in the caller's transaction, appended to the Merkle log on commit.
+
+Leaf indexing under concurrency (see docs/audit.md):
+
+* ``record()`` only queues the entry on the session. When the caller's transaction commits
+  (``before_commit``), ``append()`` takes the single-row counter ``audit_log_state`` with an
+  upsert (a row lock on PostgreSQL, the write lock on SQLite) that is held until COMMIT, reserves
+  the next dense leaf indexes, pre-allocates the ids (``nextval`` on PostgreSQL, ``max(id) + 1``
+  under the write lock on SQLite), computes the leaf hashes and INSERTs the rows. Nothing is
+  updated afterwards, so the append-only triggers stay strict.
+* Because the counter is locked from the reservation to the commit, audited transactions commit
+  in leaf order, and a rolled-back transaction also rolls its reservation back: the committed
+  records are always exactly the leaves 0 … n-1, with no hole, whatever the id sequence does
+  (its gaps are allowed). A tree head over the first n leaves is therefore over a committed
+  prefix that never changes. Ids grow with the leaf index (both are allocated under the lock).
+* The lock is taken at commit time, not at ``record()``: it is held only for the INSERT and the
+  COMMIT, and never while the transaction waits for another lock, so it cannot deadlock.
+* A record made inside a savepoint that is rolled back is dropped with it.
+"""
+
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
-from cityos.audit.models import AuditRecord
+from cityos.audit.leaf import at_iso, leaf_text
+from cityos.audit.merkle import SM3_HASHER
+from cityos.audit.models import AuditRecord, canonical_json
+from cityos.core.db import utcnow
 
 if TYPE_CHECKING:
     from cityos.auth.principal import Principal
+
+_PENDING = "cityos_audit_pending"
+
+_RESERVE = text(
+    "INSERT INTO audit_log_state (id, next_leaf_index) VALUES (1, :n) "
+    "ON CONFLICT (id) DO UPDATE SET next_leaf_index = audit_log_state.next_leaf_index + :n "
+    "RETURNING next_leaf_index"
+)
 
 
 def record(
@@ -19,19 +51,160 @@ def record(
     target_id: str | None = None,
     **detail: Any,
 ) -> AuditRecord:
-    """Add an audit record in the caller's transaction: it lands if and only if the write does."""
+    """Add an audit record in the caller's transaction: it lands if and only if the write does.
+
+    The record is written when the transaction commits (its ``id``, ``leaf_index`` and
+    ``leaf_hash`` are set then); ``append()`` writes at once, for callers that need the id.
+    """
     entry = AuditRecord(
+        at=utcnow(),
         actor_id=actor.user_id if actor else None,
         actor_name=actor.username if actor else None,
         org_id=actor.primary_org_id if actor else None,
         action=action,
         target_type=target_type,
-        target_id=target_id,
-        detail=detail,
+        target_id=None if target_id is None else str(target_id),
+        detail_json=canonical_json(detail),
         ip=actor.ip if actor else None,
     )
-    session.add(entry)
+    marker = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((entry, marker))
     return entry
+
+
+def append(session: Session, entries: list[AuditRecord]) -> None:
+    """Give ``entries`` their leaf indexes, ids and leaf hashes and INSERT them now.
+
+    Holds the log counter until the transaction ends: call it last (``record()`` does).
+    """
+    if not entries:
+        return
+    n = len(entries)
+    first = int(session.execute(_RESERVE, {"n": n}).scalar_one()) - n
+    ids = _allocate_ids(session, n)
+    leaf = SM3_HASHER.leaf
+    for offset, entry in enumerate(entries):
+        entry.id = ids[offset]
+        entry.leaf_index = first + offset
+        entry.leaf_hash = leaf(leaf_bytes(entry))
+        session.add(entry)
+    session.flush()
+
+
+def leaf_bytes(entry: AuditRecord) -> bytes:
+    """The leaf input of a record (without the 0x00 prefix)."""
+    return leaf_text(
+        entry.id,
+        at_iso(entry.at),
+        entry.actor_id,
+        entry.actor_name,
+        entry.org_id,
+        entry.action,
+        entry.target_type,
+        entry.target_id,
+        entry.detail_json,
+        entry.ip,
+        entry.leaf_index,
+    ).encode("utf-8")
+
+
+def _allocate_ids(session: Session, n: int) -> list[int]:
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('audit_records', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": n},
+        )
+        return sorted(int(r[0]) for r in rows)
+    # SQLite: the counter upsert made this the only writer until COMMIT
+    top = session.execute(select(func.coalesce(func.max(AuditRecord.id), 0))).scalar_one()
+    return [int(top) + 1 + i for i in range(n)]
+
+
+# ----------------------------------------------------------------------------- session hooks
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint is released: its records wait for the outer commit
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.flush()  # the transaction's own writes first: never wait on a lock holding ours
+        append(session, [entry for entry, _marker in pending])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    kept = [(e, m) for e, m in pending if not _within(m, previous_transaction)]
+    if kept:
+        session.info[_PENDING] = kept
+    else:
+        session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended (commit, rollback, close)
+        session.info.pop(_PENDING, None)
+
+
+def _within(marker: SessionTransaction | None, transaction: SessionTransaction) -> bool:
+    if marker is None or transaction.parent is None:
+        return True
+    node: SessionTransaction | None = marker
+    while node is not None:
+        if node is transaction:
+            return True
+        node = node.parent
+    return False
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def search(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[AuditRecord]]:
+    """Records, newest first. ``actor`` matches the actor's id or user name; ``action`` ending in
+    ``.`` or ``*`` matches a prefix (``catalog.`` → every catalogue action)."""
+    query = select(AuditRecord)
+    if actor:
+        query = query.where((AuditRecord.actor_id == actor) | (AuditRecord.actor_name == actor))
+    if action:
+        if action.endswith(("*", ".")):
+            prefix = action.rstrip("*")
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(AuditRecord.action.like(escaped + "%", escape="\\"))
+        else:
+            query = query.where(AuditRecord.action == action)
+    if target_type:
+        query = query.where(AuditRecord.target_type == target_type)
+    if target_id:
+        query = query.where(AuditRecord.target_id == target_id)
+    if since is not None:
+        query = query.where(AuditRecord.at >= since)
+    if until is not None:
+        query = query.where(AuditRecord.at < until)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(AuditRecord.leaf_index.desc()).limit(limit).offset(offset)
+    )
+    return total, list(rows)
 
 
 def recent(
@@ -43,13 +216,17 @@ def recent(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[int, list[AuditRecord]]:
-    query = select(AuditRecord)
-    if target_type:
-        query = query.where(AuditRecord.target_type == target_type)
-    if target_id:
-        query = query.where(AuditRecord.target_id == target_id)
-    if action:
-        query = query.where(AuditRecord.action == action)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(AuditRecord.id.desc()).limit(limit).offset(offset))
-    return total, list(rows)
+    return search(
+        session,
+        target_type=target_type,
+        target_id=target_id,
+        action=action,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def log_size(session: Session) -> int:
+    """How many records the committed log holds (the dense leaf indexes 0 … n-1)."""
+    top = session.execute(select(func.max(AuditRecord.leaf_index))).scalar_one()
+    return 0 if top is None else int(top) + 1

@@ -1,0 +1,201 @@
+"""`python -m bench.audit_verify [--records N] [--keep DIR]`: audit log verification speed.
+
+Builds a SQLite audit log of N records (default 1,000,000) with realistic rows, signs tree
+heads over it, then measures:
+
+* ``cityos audit verify`` (the CLI, in process) in records/s,
+* a plain ``SELECT`` of the same rows through the same cursor (the floor), and their ratio,
+* SM3 and SM4-GCM throughput (MB/s) and SM2 signatures per second.
+
+Standalone: prints its figures and writes nothing outside its temporary data dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cityos.audit.leaf import at_iso, leaf_text
+from cityos.audit.log import sign_tree_head
+from cityos.audit.merkle import SM3_HASHER
+from cityos.audit.models import canonical_json
+from cityos.audit.signing import signer_from_settings
+from cityos.audit.verify import rows_sql
+from cityos.cli import main as cli
+from cityos.config import Settings
+from cityos.core.db import Database
+from cityos.core.migrate import upgrade
+from cityos.crypto import sm2_generate_keypair, sm2_sign, sm3, sm4_gcm_encrypt
+
+ACTIONS = [
+    "catalog.resource.create",
+    "catalog.resource.update",
+    "datastore.upload",
+    "user.create",
+    "token.create",
+    "organisation.update",
+    "share.request.approve",
+]
+
+
+def build_log(data_dir: Path, n: int, heads: int = 10) -> Settings:
+    """N audit rows written as the append path writes them (same leaf text and hash)."""
+    settings = Settings(data_dir=data_dir, sqlite_synchronous="OFF")
+    settings.ensure_data_dir()
+    upgrade(settings.resolved_database_url)
+    rng = random.Random(7)
+    users = [(f"{i:032x}", f"user{i}", f"{i % 40:032x}") for i in range(200)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    conn = sqlite3.connect(data_dir / "cityos.db")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    leaf = SM3_HASHER.leaf
+    batch: list[tuple[object, ...]] = []
+    for i in range(n):
+        actor_id, actor_name, org_id = users[rng.randrange(len(users))]
+        at = start + timedelta(milliseconds=37 * i + rng.randrange(30))
+        action = ACTIONS[rng.randrange(len(ACTIONS))]
+        target = f"{rng.getrandbits(128):032x}"
+        detail = canonical_json(
+            {"code": f"460100-{i:08d}", "name": "海口市公共数据资源", "rows": rng.randrange(10**6)}
+        )
+        ip = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}"
+        text = leaf_text(
+            i + 1,
+            at_iso(at),
+            actor_id,
+            actor_name,
+            org_id,
+            action,
+            "resource",
+            target,
+            detail,
+            ip,
+            i,
+        )
+        stored_at = at.strftime("%Y-%m-%d %H:%M:%S.%f")
+        batch.append(
+            (
+                i + 1,
+                stored_at,
+                actor_id,
+                actor_name,
+                org_id,
+                action,
+                "resource",
+                target,
+                detail,
+                ip,
+                i,
+                leaf(text.encode()),
+            )
+        )
+        if len(batch) == 50_000 or i == n - 1:
+            conn.executemany(
+                "INSERT INTO audit_records (id, at, actor_id, actor_name, org_id, action, "
+                "target_type, target_id, detail, ip, leaf_index, leaf_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                batch,
+            )
+            batch.clear()
+            if heads and (i + 1) % max(1, n // heads) == 0:
+                conn.execute(
+                    "INSERT INTO audit_log_state (id, next_leaf_index) VALUES (1, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET next_leaf_index = excluded.next_leaf_index",
+                    (i + 1,),
+                )
+                conn.commit()
+                db = Database(settings.resolved_database_url)
+                sign_tree_head(db, signer_from_settings(settings))
+                db.dispose()
+    conn.execute(
+        "INSERT INTO audit_log_state (id, next_leaf_index) VALUES (1, ?) "
+        "ON CONFLICT (id) DO UPDATE SET next_leaf_index = excluded.next_leaf_index",
+        (n,),
+    )
+    conn.commit()
+    conn.close()
+    db = Database(settings.resolved_database_url)
+    sign_tree_head(db, signer_from_settings(settings))
+    db.dispose()
+    return settings
+
+
+def plain_select(path: Path) -> tuple[int, float]:
+    """The same rows through the same SQL and cursor, doing nothing with them."""
+    conn = sqlite3.connect(path)
+    started = time.perf_counter()
+    cursor = conn.execute(rows_sql("sqlite"), (0, 2**62))
+    count = 0
+    while rows := cursor.fetchmany(20_000):
+        count += len(rows)
+    seconds = time.perf_counter() - started
+    conn.close()
+    return count, seconds
+
+
+def cli_verify(data_dir: Path) -> tuple[int, float, str]:
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, ["audit", "verify", "--data-dir", str(data_dir)])
+    seconds = time.perf_counter() - started
+    if result.exit_code != 0:
+        raise SystemExit(f"audit verify failed:\n{result.output}")
+    return result.exit_code, seconds, result.output.strip()
+
+
+def crypto_speeds(mib: int = 64) -> dict[str, float]:
+    data = os.urandom(mib << 20)
+    started = time.perf_counter()
+    sm3(data)
+    sm3_mbs = mib * 1.048576 / (time.perf_counter() - started)
+    key = os.urandom(16)
+    started = time.perf_counter()
+    sm4_gcm_encrypt(key, data)
+    sm4_mbs = mib * 1.048576 / (time.perf_counter() - started)
+    pair = sm2_generate_keypair()
+    sm2_sign(pair.private_pem, b"warm up")
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < 2.0:
+        sm2_sign(pair.private_pem, b"tree head %d" % count)
+        count += 1
+    signs = count / (time.perf_counter() - started)
+    return {"SM3 MB/s": sm3_mbs, "SM4-GCM MB/s": sm4_mbs, "SM2 signs/s": signs}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.audit_verify", description=__doc__)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--keep", help="build (or reuse) the log in this directory")
+    args = parser.parse_args(argv)
+
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cityos-audit-"))
+    data_dir = workdir / "data"
+    if not (data_dir / "cityos.db").exists():
+        started = time.perf_counter()
+        build_log(data_dir, args.records)
+        print(f"built {args.records:,} records in {time.perf_counter() - started:.1f} s")
+    db_path = data_dir / "cityos.db"
+
+    plain_select(db_path)  # warm the page cache
+    count, select_s = plain_select(db_path)
+    _code, verify_s, output = cli_verify(data_dir)
+    print(output.splitlines()[0])
+    verify_rate, select_rate = count / verify_s, count / select_s
+    print(f"{'records':<28}{count:>14,}")
+    print(f"{'audit verify (CLI)':<28}{verify_rate:>14,.0f} records/s  ({verify_s:.2f} s)")
+    print(f"{'plain SELECT':<28}{select_rate:>14,.0f} records/s  ({select_s:.2f} s)")
+    print(f"{'verify / SELECT':<28}{verify_s / select_s:>14.1f} x the time")
+    for name, value in crypto_speeds().items():
+        print(f"{name:<28}{value:>14,.0f}")
+
+
+if __name__ == "__main__":
+    main()
