@@ -97,6 +97,7 @@ def bump(session: Session) -> None:
         update(CatalogState)
         .where(CatalogState.id == 1)
         .values(generation=CatalogState.generation + 1)
+        .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 1) == 0:
         try:

@@ -210,8 +210,13 @@ def index_resource(session: Session, resource: Resource, items: Iterable[Resourc
         for term in terms:
             weights[term] = weights.get(term, 0) + WEIGHTS[kind]
     resource.search_text = " ".join(normalise(t) for texts in fields.values() for t in texts if t)
-    session.execute(delete(SearchTerm).where(SearchTerm.resource_id == resource.id))
-    session.execute(delete(ResourceTag).where(ResourceTag.resource_id == resource.id))
+    quick = {"synchronize_session": False}  # these rows are never loaded as objects
+    session.execute(
+        delete(SearchTerm).where(SearchTerm.resource_id == resource.id), execution_options=quick
+    )
+    session.execute(
+        delete(ResourceTag).where(ResourceTag.resource_id == resource.id), execution_options=quick
+    )
     if weights:
         session.execute(
             insert(SearchTerm),

@@ -228,3 +228,36 @@ def test_events_are_published_after_commit(world: World) -> None:
     world.act(rid, "submit", "officer_water")
     world.act(rid, "reject", "admin")  # refused: no event
     assert [(e["resource_id"], e["action"]) for e in seen] == [(rid, "create"), (rid, "submit")]
+
+
+def test_class_change_renumbers_a_draft_and_is_locked_after_submission(world: World) -> None:
+    created = world.create()
+    rid = created["id"]
+    headers = world.headers("officer_water")
+    moved = world.client.patch(
+        f"/api/v1/catalog/resources/{rid}", json={"class_code": "202003"}, headers=headers
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["code"] == "202003-000001"
+    assert _latest_version(world, rid)["changes"]["code"] == [created["code"], "202003-000001"]
+    world.act(rid, "submit", "officer_water")
+    locked = world.client.patch(
+        f"/api/v1/catalog/resources/{rid}", json={"class_code": "202001"}, headers=headers
+    )
+    assert locked.status_code == 409 and locked.json()["code"] == "class_locked"
+
+
+def test_jieba_is_loaded_once_with_its_cache_outside_the_package() -> None:
+    import tempfile
+    from pathlib import Path
+
+    import cityos
+    from cityos.catalog import search
+
+    first = search.tokenizer()
+    assert search.tokenizer() is first
+    cache_dir = Path(first.tmp_dir).resolve()
+    assert cache_dir.is_relative_to(Path(tempfile.gettempdir()).resolve())
+    assert not cache_dir.is_relative_to(Path(cityos.__file__).resolve().parent)
+    assert search.index_tokens("空气质量监测数据") >= {"空气", "空气质量", "监测", "数据"}
+    assert search.query_terms("南渡江水位，PM2.5！") == ["南渡江", "水位", "pm2.5"]
