@@ -178,12 +178,16 @@ def audit_verify(data_dir: str | None, public_keys: tuple[str, ...]) -> None:
     from cityos.audit.verify import verify_log
     from cityos.core.db import make_engine
     from cityos.core.i18n import set_locale
+    from cityos.crypto import CryptoError
 
     settings = settings_from(data_dir)
     set_locale(settings.default_locale)
     keys = [Path(p).read_bytes() for p in public_keys]
     if not keys:
-        signer = signer_from_settings(settings, create=False)
+        try:
+            signer = signer_from_settings(settings, create=False)
+        except (OSError, CryptoError) as exc:
+            raise click.ClickException(f"cannot read the audit signing key: {exc}") from exc
         keys = [signer.public_pem] if signer else []
     engine = make_engine(settings.resolved_database_url)
     try:

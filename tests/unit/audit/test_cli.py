@@ -71,3 +71,14 @@ def test_verify_with_explicit_and_wrong_public_key(tmp_path: Path) -> None:
         main, ["audit", "verify", "--data-dir", str(data_dir), "--public-key", str(other)]
     )
     assert result.exit_code == 1 and "head_unknown_key" in result.output
+
+
+def test_verify_reports_an_unreadable_signing_key(tmp_path: Path) -> None:
+    data_dir, db = _data_dir(tmp_path, 1)
+    db.dispose()
+    result = CliRunner().invoke(
+        main,
+        ["audit", "verify", "--data-dir", str(data_dir)],
+        env={"CITYOS_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "absent.pem")},
+    )
+    assert result.exit_code == 1 and "cannot read the audit signing key" in result.output
