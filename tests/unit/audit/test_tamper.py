@@ -209,3 +209,20 @@ def test_parallel_workers_agree(
         conn.execute(text("UPDATE audit_records SET ip = '6.6.6.6' WHERE id = :i"), {"i": victim})
     report = verify_log(engine, keys, workers=2)
     assert [(p.kind, p.record_id) for p in report.problems] == [("edited", victim)]
+
+
+def test_first_record_deleted(app: FastAPI, chunking: str) -> None:
+    from cityos.core.i18n import set_locale
+
+    _log(app, 6, sign_at=(6,))
+    with attacker(app.state.db.engine) as conn:
+        conn.execute(text("DELETE FROM audit_records WHERE leaf_index = 0"))
+    first = _verify(app).first
+    assert first is not None and (first.kind, first.leaf_index) == ("missing", 0)
+    token = set_locale("en")
+    try:
+        assert "at the start of the log" in first.message
+    finally:
+        from cityos.core.i18n import _current_locale
+
+        _current_locale.reset(token)
