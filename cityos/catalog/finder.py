@@ -160,13 +160,15 @@ def _keyword_facet(
 ) -> list[tuple[str, int]]:
     """The most frequent keywords among the resources matching ``cond`` (``total`` of them).
 
-    Keyword rows are reached through their resource (the primary key); ``facet || ''`` keeps
-    the planner off the (facet, value) index for that. When the set is most of the catalogue,
-    counting every keyword (an index-only scan) and subtracting the rest is cheaper.
+    When the set is most of the catalogue, counting every keyword (an index-only scan) and
+    subtracting the rest is cheaper.
     """
     n = func.count().label("n")
     is_keyword = ResourceTag.facet == "keyword"
-    via_resource = ResourceTag.facet.concat("") == "keyword"
+    # SQLite: ``facet || ''`` keeps its planner off the (facet, value) index, so that keyword
+    # rows are reached through their resource; PostgreSQL joins well as it is
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    via_resource = ResourceTag.facet.concat("") == "keyword" if sqlite else is_keyword
 
     def counted(where: Any, limit: int | None) -> list[Any]:
         query = select(ResourceTag.value, n).where(where).group_by(ResourceTag.value)
@@ -283,7 +285,8 @@ def _answer(
             )
         return total, facets, page, {}
 
-    scored = matches.subquery("scored")
+    # computed once: without statistics, PostgreSQL may otherwise re-run it for every row
+    scored = matches.cte("scored").prefix_with("MATERIALIZED", dialect="postgresql")
     ordering = order.get(sort) or [scored.c.score.desc(), Resource.updated_at.desc(), Resource.code]
     ranked: Select[Any] = (
         select(Resource.id, scored.c.score)

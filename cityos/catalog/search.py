@@ -26,15 +26,16 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    and_,
     delete,
-    distinct,
+    exists,
     func,
     insert,
     literal,
     or_,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cityos.catalog.models import Resource, ResourceItem, ResourceTag, SearchTerm
 
@@ -234,43 +235,76 @@ def index_resource(session: Session, resource: Resource, items: Iterable[Resourc
 # --------------------------------------------------------------------------- matching
 
 
-def _term_exists(session: Session, term: str) -> bool:
-    query = (
-        select(SearchTerm.term)
+POSTING_CAP = 2000
+
+
+def _postings(session: Session, term: str) -> int:
+    """How many index rows a term (as a prefix) has, counted up to POSTING_CAP."""
+    rows = (
+        select(SearchTerm.resource_id)
         .where(SearchTerm.term >= term, SearchTerm.term < _upper_bound(term))
-        .limit(1)
+        .limit(POSTING_CAP)
+        .subquery()
     )
-    return session.scalar(query) is not None
+    return int(session.scalar(select(func.count()).select_from(rows)) or 0)
+
+
+def _in_range(table: Any, term: str) -> ColumnElement[bool]:
+    return and_(table.term >= term, table.term < _upper_bound(term))
+
+
+def _text_contains(term: str) -> ColumnElement[bool]:
+    return Resource.search_text.like(f"%{_escape_like(term)}%", escape="\\")
 
 
 def match_query(session: Session, q: str) -> Select[Any] | None:
-    """A query of (rid, score) for resources matching every term of ``q``; None: no terms."""
+    """A query of (rid, score) for resources matching every term of ``q``; None: no terms.
+
+    The rarest indexed term drives: its index rows give the candidates, and each other term
+    is then checked per candidate through the (resource_id, term) primary key, so the cost
+    follows the rarest term rather than the most common one.
+    """
     terms = query_terms(q)
     if not terms:
         return None
-    parts: list[Any] = []
-    for i, term in enumerate(terms):
-        qi = literal(i, Integer).label("qi")
-        single_cjk = len(term) == 1 and is_cjk(term)
-        if single_cjk or not _term_exists(session, term):
-            pattern = f"%{_escape_like(term)}%"
-            parts.append(
-                select(Resource.id.label("rid"), qi, literal(1, Integer).label("w")).where(
-                    Resource.search_text.like(pattern, escape="\\")
-                )
-            )
+    indexed: list[tuple[int, str]] = []
+    fallback: list[str] = []
+    for term in terms:
+        size = 0 if len(term) == 1 and is_cjk(term) else _postings(session, term)
+        if size:
+            indexed.append((size, term))
         else:
-            parts.append(
-                select(SearchTerm.resource_id.label("rid"), qi, SearchTerm.weight.label("w")).where(
-                    SearchTerm.term >= term, SearchTerm.term < _upper_bound(term)
-                )
-            )
-    combined: Any = parts[0].union_all(*parts[1:]) if len(parts) > 1 else parts[0]
-    hits = combined.subquery("hits")
-    query = select(hits.c.rid, func.sum(hits.c.w).label("score")).group_by(hits.c.rid)
-    if len(terms) > 1:
-        query = query.having(func.count(distinct(hits.c.qi)) == len(terms))
-    return query
+            fallback.append(term)
+    if not indexed:  # substring matches only
+        only_text: Any = select(
+            Resource.id.label("rid"), literal(len(fallback), Integer).label("score")
+        ).where(*[_text_contains(t) for t in fallback])
+        return only_text
+    indexed.sort(key=lambda st: st[0])
+    driver_term = indexed[0][1]
+    driver = (
+        select(SearchTerm.resource_id.label("rid"), func.sum(SearchTerm.weight).label("w"))
+        .where(_in_range(SearchTerm, driver_term))
+        .group_by(SearchTerm.resource_id)
+        .subquery("driver")
+    )
+    score: Any = driver.c.w
+    conditions: list[Any] = []
+    for _size, term in indexed[1:]:
+        other = aliased(SearchTerm)
+        weight = (
+            select(func.sum(other.weight))
+            .where(other.resource_id == driver.c.rid, _in_range(other, term))
+            .scalar_subquery()
+        )
+        conditions.append(weight.is_not(None))
+        score = score + func.coalesce(weight, 0)
+    for term in fallback:
+        conditions.append(
+            exists(select(Resource.id).where(Resource.id == driver.c.rid, _text_contains(term)))
+        )
+        score = score + 1
+    return select(driver.c.rid, score.label("score")).where(*conditions)
 
 
 def district_key(codes: list[str]) -> str:

@@ -125,10 +125,9 @@ def catalogue(request: Request, principal: Principal = Depends(public)) -> Respo
         for v in filters.get(key, [])
     ]
     pages = max(1, -(-result.total // PAGE_SIZE))
-    page_params = [p for p in params]
 
     def page_url(n: int) -> str:
-        return _url(page_params + ([("page", str(n))] if n > 1 else []))
+        return _url(params + ([("page", str(n))] if n > 1 else []))
 
     context: dict[str, Any] = {
         "q": q,
