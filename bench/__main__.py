@@ -6,6 +6,7 @@ Prints the results table and records the run in docs/benchmarks.md (unless --no-
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     notes: list[str] = []
     extra: dict[str, str] = {}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still drop the PG databases
     try:
         for backend in backends:
             if backend == "postgresql" and not pg_available():

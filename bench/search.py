@@ -202,6 +202,7 @@ def instance(backend: str, count: int) -> tuple[city.Instance, float | None]:
     inst = city.create(backend, name)
     log(f"creating {count:,} resources ({backend})")
     rate = populate(inst, count)
+    city.analyze(inst)
     if backend == "sqlite":
         city.remember(inst, rate=f"{rate:.0f}")
     return inst, rate
