@@ -5,8 +5,16 @@ from cityos.auth import models as auth_models
 from cityos.catalog import models as catalog_models
 from cityos.core.db import Base
 from cityos.crypto import models as crypto_models
+from cityos.datastore import models as datastore_models
 from cityos.directory import models as directory_models
 
-DOMAIN_MODELS = [audit_models, auth_models, directory_models, catalog_models, crypto_models]
+DOMAIN_MODELS = [
+    audit_models,
+    auth_models,
+    directory_models,
+    catalog_models,
+    datastore_models,
+    crypto_models,
+]
 
 metadata = Base.metadata

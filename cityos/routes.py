@@ -17,6 +17,8 @@ from cityos.catalog import views as catalog_views
 from cityos.catalog import workbench as catalog_workbench
 from cityos.ckan import api as ckan_api
 from cityos.core.web import mark_page
+from cityos.datastore import api as datastore_api
+from cityos.datastore import views as datastore_views
 from cityos.dcat import api as dcat_api
 from cityos.directory import api as directory_api
 from cityos.directory import views as directory_views
@@ -29,6 +31,7 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(directory_api.router)
     api.include_router(audit_api.router)
     api.include_router(catalog_api.router)
+    api.include_router(datastore_api.router)
     app.include_router(api)
     app.include_router(ckan_api.router)  # /api/3/action/*, /api/action/* (CKAN, not /api/v1)
     app.include_router(dcat_api.router)  # /catalog.ttl|.jsonld|.rdf
@@ -40,6 +43,7 @@ def include_routes(app: FastAPI) -> None:
     pages.include_router(directory_views.router)
     pages.include_router(catalog_views.router)
     pages.include_router(catalog_workbench.router)
+    pages.include_router(datastore_views.router)
     app.include_router(pages)
 
 

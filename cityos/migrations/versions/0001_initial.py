@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:40:07.135835
+Create Date: 2026-11-24 23:56:20.226452
 """
 from __future__ import annotations
 
@@ -91,6 +91,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_crypto_data_keys_master_key_version'), ['master_key_version'], unique=False)
         batch_op.create_index(batch_op.f('ix_crypto_data_keys_purpose'), ['purpose'], unique=False)
 
+    op.create_table('datastore_batches',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('resource_id', sa.String(length=32), nullable=False),
+    sa.Column('actor_id', sa.String(length=32), nullable=True),
+    sa.Column('actor_name', sa.String(length=100), nullable=True),
+    sa.Column('started_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('source', sa.String(length=255), nullable=False),
+    sa.Column('format', sa.String(length=10), nullable=False),
+    sa.Column('encoding', sa.String(length=20), nullable=True),
+    sa.Column('mode', sa.String(length=10), nullable=False),
+    sa.Column('on_error', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('rows_total', sa.BigInteger(), nullable=False),
+    sa.Column('rows_accepted', sa.BigInteger(), nullable=False),
+    sa.Column('rows_rejected', sa.BigInteger(), nullable=False),
+    sa.Column('rejected_listed', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_datastore_batches'))
+    )
+    with op.batch_alter_table('datastore_batches', schema=None) as batch_op:
+        batch_op.create_index('ix_datastore_batches_resource_started', ['resource_id', 'started_at'], unique=False)
+
+    op.create_table('datastore_tables',
+    sa.Column('resource_id', sa.String(length=32), nullable=False),
+    sa.Column('table_name', sa.String(length=64), nullable=False),
+    sa.Column('columns', sa.JSON(), nullable=False),
+    sa.Column('key_fields', sa.JSON(), nullable=False),
+    sa.Column('row_count', sa.BigInteger(), nullable=False),
+    sa.Column('data_updated_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_batch_id', sa.String(length=32), nullable=True),
+    sa.Column('created_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('resource_id', name=op.f('pk_datastore_tables')),
+    sa.UniqueConstraint('table_name', name=op.f('uq_datastore_tables_table_name'))
+    )
     op.create_table('organisations',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -181,6 +215,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_catalog_resources_status'), ['status'], unique=False)
         batch_op.create_index('ix_catalog_resources_updated_at', ['updated_at'], unique=False)
 
+    op.create_table('datastore_rejected_rows',
+    sa.Column('batch_id', sa.String(length=32), nullable=False),
+    sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('row_number', sa.BigInteger(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('raw', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['datastore_batches.id'], name=op.f('fk_datastore_rejected_rows_batch_id_datastore_batches'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('batch_id', 'seq', name=op.f('pk_datastore_rejected_rows'))
+    )
     op.create_table('memberships',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
@@ -280,6 +324,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_memberships_org_id'))
 
     op.drop_table('memberships')
+    op.drop_table('datastore_rejected_rows')
     with op.batch_alter_table('catalog_resources', schema=None) as batch_op:
         batch_op.drop_index('ix_catalog_resources_updated_at')
         batch_op.drop_index(batch_op.f('ix_catalog_resources_status'))
@@ -294,6 +339,11 @@ def downgrade() -> None:
     op.drop_table('api_tokens')
     op.drop_table('users')
     op.drop_table('organisations')
+    op.drop_table('datastore_tables')
+    with op.batch_alter_table('datastore_batches', schema=None) as batch_op:
+        batch_op.drop_index('ix_datastore_batches_resource_started')
+
+    op.drop_table('datastore_batches')
     with op.batch_alter_table('crypto_data_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_crypto_data_keys_purpose'))
         batch_op.drop_index(batch_op.f('ix_crypto_data_keys_master_key_version'))
