@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import Actors
@@ -18,6 +19,10 @@ class World:
     water: str  # 市水务局 (government)
     eco: str  # 市生态环境局 (government)
     social: str  # a social organisation (not a sharing participant)
+
+    @property
+    def app(self) -> FastAPI:
+        return cast(FastAPI, self.client.app)
 
     def headers(self, username: str) -> dict[str, str]:
         return self.actors.headers(username)

@@ -193,7 +193,7 @@ def test_classes_endpoint_and_idempotent_seed(world: World) -> None:
     assert "海口市环保志愿者协会" not in departments
     from cityos.catalog.services import ensure_default_classes
 
-    with world.client.app.state.db.session() as session:  # type: ignore[attr-defined]
+    with world.app.state.db.session() as session:
         assert ensure_default_classes(session) == 0
 
 
@@ -227,7 +227,7 @@ def test_cached_answers_follow_every_write(
     assert _names(world, q="水位") == ["南渡江水位"]
     assert _names(world, q="水位") == ["南渡江水位"]  # answered from the cache
     # a write by another process (another engine on the same database)
-    app = world.client.app  # type: ignore[attr-defined]
+    app = world.app
     other = Database(app.state.settings.resolved_database_url)
     try:
         with other.session() as session:
@@ -247,3 +247,13 @@ def test_cached_answers_follow_every_write(
         raise RuntimeError("roll back")
     with app.state.db.session() as session:
         assert services.search(session, admin, q="临时").total == 0
+
+
+def test_statistics_refresh_runs_inside_a_transaction(world: World) -> None:
+    from cityos.catalog.cache import generation, refresh_statistics
+
+    world.create()
+    app = world.app
+    with app.state.db.session() as session:
+        refresh_statistics(session)  # ANALYZE on PostgreSQL, nothing on SQLite
+        assert generation(session) == 1

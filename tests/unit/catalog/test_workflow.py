@@ -221,7 +221,7 @@ def test_another_department_cannot_edit(world: World) -> None:
 
 def test_events_are_published_after_commit(world: World) -> None:
     seen: list[dict[str, str]] = []
-    world.client.app.state.bus.subscribe(  # type: ignore[attr-defined]
+    world.app.state.bus.subscribe(
         "catalog.resource.changed", lambda event: seen.append(event.payload)
     )
     rid = world.create()["id"]
