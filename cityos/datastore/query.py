@@ -223,6 +223,7 @@ def search_clause(view: View, q: str | None) -> ColumnElement[bool] | None:
 def order_by(view: View, sort: str | None, dialect: str) -> list[Any]:
     terms: list[Any] = []
     seen: set[str] = set()
+    first_descending = False
     for part in (sort or "").split(","):
         part = part.strip()
         if not part:
@@ -250,8 +251,12 @@ def order_by(view: View, sort: str | None, dialect: str) -> list[Any]:
             # NULLs sort as the largest values, as PostgreSQL does by default
             term = term.nulls_first() if descending else term.nulls_last()
         terms.append(term)
+        first_descending = descending if len(terms) == 1 else first_descending
     if ID_COLUMN not in seen:
-        terms.append(view.columns[ID_COLUMN].asc())
+        # a stable order for paging; in the first term's direction, so that an index on that
+        # term (which ends with the row id) serves the whole ORDER BY
+        tie = view.columns[ID_COLUMN]
+        terms.append(tie.desc() if first_descending else tie.asc())
     return terms
 
 
