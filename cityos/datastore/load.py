@@ -192,6 +192,33 @@ def run_load(
     source_name: str,
     bus: Bus | None = None,
 ) -> LoadBatch:
+    """Load ``source`` into the resource's table; the source is closed in every case."""
+    try:
+        return _run_load(
+            db,
+            spec,
+            source,
+            actor=actor,
+            mode=mode,
+            on_error=on_error,
+            source_name=source_name,
+            bus=bus,
+        )
+    finally:
+        source.close()
+
+
+def _run_load(
+    db: Database,
+    spec: ResourceSpec,
+    source: Source,
+    *,
+    actor: Principal,
+    mode: str,
+    on_error: str,
+    source_name: str,
+    bus: Bus | None,
+) -> LoadBatch:
     check_options(mode, on_error)
     mapping = map_columns(spec, source.columns, mode)
     if not mapping.fields:
@@ -285,8 +312,6 @@ def run_load(
         outcome.accepted = 0
         with db.session() as session:
             _finish(session, batch, outcome, actor)
-    finally:
-        source.close()
     if bus is not None and batch.status != "failed":
         bus.publish(
             TOPIC,
