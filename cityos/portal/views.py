@@ -27,6 +27,7 @@ def home(request: Request, principal: Principal = Depends(public)) -> Response:
 
 @router.get("/healthz")
 def healthz(request: Request, _: Principal = Depends(public)) -> dict[str, str]:
+    """Liveness and database check."""
     from sqlalchemy import text
 
     with request.app.state.db.session() as session:
