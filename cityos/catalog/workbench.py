@@ -143,6 +143,12 @@ def workbench(request: Request, principal: Principal = Depends(OFFICER)) -> Resp
         item_counts = {
             rid: len(v) for rid, v in services.items_for(session, [r.id for r in resources]).items()
         }
+        from cityos.datastore.services import timeliness
+
+        freshness = {
+            entry["resource_id"]: entry
+            for entry in timeliness(session, provider_ids={r.provider_id for r in resources})
+        }
     rows = [
         {
             "resource": r,
@@ -150,6 +156,7 @@ def workbench(request: Request, principal: Principal = Depends(OFFICER)) -> Resp
                 a for a in services.allowed_actions(principal, r) if a in ("submit", "publish")
             ],
             "items": item_counts.get(r.id, 0),
+            "freshness": freshness.get(r.id),
         }
         for r in resources
     ]
