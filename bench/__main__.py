@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     notes: list[str] = []
     extra: dict[str, str] = {}
+    sha = report.commit()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still drop the PG databases
     try:
         for backend in backends:
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         print(f"- {note}")
     if not args.no_record:
-        report.record(results, command_line(args), extra, notes)
+        report.record(results, command_line(args), extra, notes, sha)
         log(f"recorded in {report.DOC.relative_to(report.ROOT)}")
     return 0
 

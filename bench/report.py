@@ -120,10 +120,14 @@ def text_table(results: list[Result]) -> str:
     )
 
 
-def record(results: list[Result], command: str, extra: dict[str, str], notes: list[str]) -> str:
-    """Insert this run (newest first) into docs/benchmarks.md, replacing a run with the same key."""
+def record(
+    results: list[Result], command: str, extra: dict[str, str], notes: list[str], sha: str
+) -> str:
+    """Insert this run (newest first) into docs/benchmarks.md, replacing a run with the same key.
+
+    ``sha`` is :func:`commit` taken when the run started (the code that was measured).
+    """
     when = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    sha = commit()
     key = f"{sha.split()[0]} {command}"
     body = [
         BEGIN.format(key=key),
