@@ -21,6 +21,7 @@ from cityos.core.bus import Bus
 from cityos.core.db import Database, utcnow
 from cityos.core.errors import forbidden, invalid, not_found
 from cityos.datastore.export import stream
+from cityos.datastore.indexer import fields_used, indexer_for
 from cityos.datastore.load import check_options, no_key_fields, run_load
 from cityos.datastore.models import DatastoreTable, LoadBatch, RejectedRow
 from cityos.datastore.query import QueryResult, make_view, run_query
@@ -156,7 +157,7 @@ def query(
     with db.session() as session:
         _resource, spec = load_spec(session, resource_id)
         view = make_view(session, spec)
-        return run_query(
+        result = run_query(
             session,
             view,
             filters=filters,
@@ -167,6 +168,14 @@ def query(
             fields=fields,
             include_total=include_total,
         )
+    if view.record is not None:
+        used = [
+            f
+            for f in fields_used(filters, sort)
+            if spec.field(f) is not None and f not in spec.key_fields  # keys are indexed
+        ]
+        indexer_for(db).note(resource_id, used, int(view.record.row_count or 0))
+    return result
 
 
 def export(
