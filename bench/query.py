@@ -14,7 +14,6 @@ background, on tables of 50,000 rows or more) exist; the baselines query the sam
 from __future__ import annotations
 
 import contextlib
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -194,11 +193,17 @@ def datasette_baseline(
     stack: contextlib.ExitStack[Any], loaded: Loaded, ours_http: httpx.Client, path: str
 ) -> Callable[[Query], Any]:
     """Serve a copy of our database with Datasette; check it answers as we do (warm-up)."""
-    with sqlite3.connect(loaded.inst.sqlite_file) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     copy = WORK / "datasette" / "cityos.db"
     copy.parent.mkdir(exist_ok=True)
-    shutil.copyfile(loaded.inst.sqlite_file, copy)
+    copy.unlink(missing_ok=True)
+    # the backup API: a consistent copy, WAL included, without checkpointing under the app
+    source = sqlite3.connect(f"file:{loaded.inst.sqlite_file}?mode=ro", uri=True)
+    target = sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
     client = stack.enter_context(
         httpx.Client(base_url=stack.enter_context(datasette.serve(copy)), timeout=60)
     )
