@@ -88,7 +88,7 @@ def _num(value: float | None, unit: str) -> str:
 
 
 def rows(results: list[Result]) -> list[tuple[str, ...]]:
-    out = []
+    out: list[tuple[str, ...]] = []
     for r in results:
         ratio = r.ratio
         met = "—" if r.met is None else ("yes" if r.met else "**no**")
