@@ -21,7 +21,7 @@ from cityos.core.bus import Bus
 from cityos.core.db import Database, utcnow
 from cityos.core.errors import forbidden, invalid, not_found
 from cityos.datastore.export import stream
-from cityos.datastore.indexer import fields_used, indexer_for
+from cityos.datastore.indexer import indexer_for, query_shape
 from cityos.datastore.load import check_options, no_key_fields, run_load
 from cityos.datastore.models import DatastoreTable, LoadBatch, RejectedRow
 from cityos.datastore.query import QueryResult, make_view, run_query
@@ -169,12 +169,9 @@ def query(
             include_total=include_total,
         )
     if view.record is not None:
-        used = [
-            f
-            for f in fields_used(filters, sort)
-            if spec.field(f) is not None and f not in spec.key_fields  # keys are indexed
-        ]
-        indexer_for(db).note(resource_id, used, int(view.record.row_count or 0))
+        shape = query_shape(filters, sort)
+        if all(spec.field(f) is not None for f in shape) and shape[:1] != spec.key_fields[:1]:
+            indexer_for(db).note(resource_id, shape, int(view.record.row_count or 0))
     return result
 
 
