@@ -21,7 +21,7 @@ from cityos.auth.access import authenticated, public, roles
 from cityos.auth.principal import Principal
 from cityos.catalog import policy
 from cityos.catalog import services as catalog
-from cityos.core.errors import PROBLEM_JSON, ProblemError, forbidden, invalid, not_found
+from cityos.core.errors import PROBLEM_JSON, ProblemError, forbidden, invalid
 from cityos.datastore import services
 from cityos.datastore.models import LoadBatch
 from cityos.datastore.query import RESERVED
@@ -137,14 +137,7 @@ def get_batch(
 ) -> BatchOut:
     """A load batch and a page of its rejected rows (the provider's officers and admins)."""
     db = request.app.state.db
-    batch = services.get_batch(db, batch_id)
-    if batch is None:
-        raise not_found("batch", batch_id)
-    with db.session() as session:
-        resource = catalog.get_resource_internal(session, batch.resource_id)
-        allowed = policy.can_edit(principal, resource) if resource else principal.is_admin
-    if not allowed:
-        raise not_found("batch", batch_id)
+    batch = services.batch_for(db, batch_id, principal)
     rows = services.batch_rows(db, batch_id, limit=limit, offset=offset)
     return batch_out(batch, rows, limit=limit, offset=offset)
 

@@ -219,6 +219,21 @@ def get_batch(db: Database, batch_id: str) -> LoadBatch | None:
         return session.get(LoadBatch, batch_id)
 
 
+def batch_for(db: Database, batch_id: str, principal: Principal) -> LoadBatch:
+    """A batch its resource's editors (the provider's officers, admins) may see; else 404."""
+    from cityos.catalog import services as catalog
+
+    with db.session() as session:
+        batch = session.get(LoadBatch, batch_id)
+        resource = catalog.get_resource_internal(session, batch.resource_id) if batch else None
+        allowed = batch is not None and (
+            policy.can_edit(principal, resource) if resource else principal.is_admin
+        )
+    if batch is None or not allowed:
+        raise not_found("batch", batch_id)
+    return batch
+
+
 def batch_rows(
     db: Database, batch_id: str, *, limit: int = 100, offset: int = 0
 ) -> list[RejectedRow]:

@@ -19,7 +19,7 @@ from cityos.auth.access import authenticated, public, roles
 from cityos.auth.principal import Principal
 from cityos.catalog import policy
 from cityos.catalog import services as catalog
-from cityos.core.errors import ProblemError, forbidden, invalid, not_found
+from cityos.core.errors import ProblemError, forbidden, invalid
 from cityos.core.i18n import lazy
 from cityos.core.web import check_csrf, render
 from cityos.datastore import services
@@ -182,14 +182,9 @@ def batch_page(
 ) -> Response:
     """A load's result: counts, and every rejected row with its number and reason."""
     db = request.app.state.db
-    batch = services.get_batch(db, batch_id)
-    if batch is None:
-        raise not_found("batch", batch_id)
+    batch = services.batch_for(db, batch_id, principal)
     with db.session() as session:
         resource = catalog.get_resource_internal(session, batch.resource_id)
-        allowed = policy.can_edit(principal, resource) if resource else principal.is_admin
-    if not allowed:
-        raise not_found("batch", batch_id)
     offset = (page - 1) * PAGE_ROWS
     rows = services.batch_rows(db, batch_id, limit=PAGE_ROWS, offset=offset)
     listed = batch.rejected_listed
