@@ -224,6 +224,14 @@ def get_resource_internal(session: Session, resource_id: str) -> Resource | None
     return session.get(Resource, resource_id)
 
 
+def get_resources_internal(session: Session, resource_ids: list[str]) -> dict[str, Resource]:
+    """By ids, in one query, without a visibility check (for other modules' internal use)."""
+    if not resource_ids:
+        return {}
+    found = session.scalars(select(Resource).where(Resource.id.in_(resource_ids)))
+    return {r.id: r for r in found}
+
+
 def get_resource(session: Session, ident: str, principal: Principal) -> Resource:
     """By id or code; 404 (never 403) when the principal may not see it."""
     resource = session.get(Resource, ident) or session.scalar(

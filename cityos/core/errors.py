@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
+DEFAULT_TITLE = lazy("Error")
 STATUS_TITLES = {
     400: lazy("Bad request"),
     401: lazy("Authentication required"),
@@ -59,7 +60,7 @@ class ProblemError(Exception):
     def to_dict(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "type": f"urn:cityos:problem:{self.code}",
-            "title": gettext(STATUS_TITLES.get(self.status, lazy("Error"))),
+            "title": gettext(STATUS_TITLES.get(self.status, DEFAULT_TITLE)),
             "status": self.status,
             "code": self.code,
             "detail": self.detail,
@@ -147,7 +148,7 @@ def install_error_handlers(app: FastAPI, *, render_page: Any = None) -> None:
         problem = ProblemError(
             exc.status_code,
             codes.get(exc.status_code, f"http_{exc.status_code}"),
-            STATUS_TITLES.get(exc.status_code, lazy("Error")),
+            STATUS_TITLES.get(exc.status_code, DEFAULT_TITLE),
         )
         if wants_page(request):
             return render_page(request, problem)

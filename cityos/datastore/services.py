@@ -318,14 +318,19 @@ def _timeliness(
 ) -> list[dict[str, Any]]:
     from cityos.catalog import services as catalog
 
+    tables = list(session.scalars(select(DatastoreTable)))
+    ids = [t.resource_id for t in tables]
+    resources = catalog.get_resources_internal(session, ids)
+    wanted = [
+        t
+        for t in tables
+        if t.resource_id in resources
+        and (provider_ids is None or resources[t.resource_id].provider_id in provider_ids)
+    ]
+    items = catalog.items_for(session, [t.resource_id for t in wanted])
     out = []
-    for table in session.scalars(select(DatastoreTable)):
-        resource = catalog.get_resource_internal(session, table.resource_id)
-        if resource is None:
-            continue
-        if provider_ids is not None and resource.provider_id not in provider_ids:
-            continue
-        spec = spec_of(session, resource)
+    for table in wanted:
+        spec = spec_of(session, resources[table.resource_id], items[table.resource_id])
         if spec.fields:
             out.append(_entry(spec, table, now))
     out.sort(key=_urgency)

@@ -99,10 +99,12 @@ def load_spec(session: Session, resource_id: str) -> tuple[Any, ResourceSpec]:
     return resource, spec_of(session, resource)
 
 
-def spec_of(session: Session, resource: Any) -> ResourceSpec:
+def spec_of(session: Session, resource: Any, items: list[Any] | None = None) -> ResourceSpec:
+    """``items``: the resource's items when already fetched (in bulk), else read here."""
     from cityos.catalog import services as catalog
 
-    items = catalog.get_items(session, resource.id)
+    if items is None:
+        items = catalog.get_items(session, resource.id)
     fields = tuple(
         FieldSpec(i.field, i.name or i.field, i.data_type, i.length, bool(i.required))
         for i in items

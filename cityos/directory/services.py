@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -41,11 +40,6 @@ def _check_fields(session: Session, data: dict[str, Any], org_id: str | None = N
             raise invalid("invalid_parent", "Unknown parent organisation: {id}", id=parent_id)
 
 
-def _slug_for(session: Session, name: str, uscc: str) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", uscc.lower()).strip("-")
-    return base or name
-
-
 def create_organisation(
     session: Session, data: OrganisationIn, actor: Principal | None, *, is_bureau: bool = False
 ) -> Organisation:
@@ -55,7 +49,7 @@ def create_organisation(
         raise conflict("uscc_taken", "An organisation with USCC {uscc} exists.", uscc=data.uscc)
     if session.scalar(select(Organisation.id).where(Organisation.name == data.name)):
         raise conflict("org_name_taken", "An organisation named {name} exists.", name=data.name)
-    values["slug"] = data.slug or _slug_for(session, data.name, data.uscc)
+    values["slug"] = data.slug or data.uscc.lower()  # a valid USCC is alphanumeric
     if session.scalar(select(Organisation.id).where(Organisation.slug == values["slug"])):
         raise conflict("slug_taken", "The short name {slug} is taken.", slug=values["slug"])
     org = Organisation(**values, is_bureau=is_bureau)

@@ -41,3 +41,19 @@ def test_api_errors_follow_the_locale(client: TestClient) -> None:
     assert zh.json()["code"] == "not_found" and "未找到" in zh.json()["detail"]
     en = client.get("/api/v1/organisations/nope", headers={"Accept-Language": "en"})
     assert en.json()["detail"].startswith("Not found")
+
+
+def test_no_translation_is_left_without_a_message() -> None:
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    used = set(extracted())
+    stale = []
+    for path in sorted((Path(i18n.LOCALE_DIR) / "zh_Hans" / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as fh:
+            for message in read_po(fh, locale="zh"):
+                msgid = message.id if isinstance(message.id, str) else message.id[0]
+                if msgid and msgid not in used:
+                    stale.append(f"{path.name}: {msgid!r}")
+    assert not stale, "remove translations nothing uses:\n" + "\n".join(stale)
