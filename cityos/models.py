@@ -7,6 +7,8 @@ from cityos.core.db import Base
 from cityos.crypto import models as crypto_models
 from cityos.datastore import models as datastore_models
 from cityos.directory import models as directory_models
+from cityos.exchange import models as exchange_models
+from cityos.sharing import models as sharing_models
 
 DOMAIN_MODELS = [
     audit_models,
@@ -15,6 +17,8 @@ DOMAIN_MODELS = [
     catalog_models,
     datastore_models,
     crypto_models,
+    sharing_models,
+    exchange_models,
 ]
 
 metadata = Base.metadata

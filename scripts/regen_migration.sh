@@ -1,26 +1,24 @@
 #!/usr/bin/env bash
-# Development helper: regenerate the initial migration from the models (before the first release).
+# Development helper: regenerate the newest, not yet released migration from the models.
+# Released migrations are never edited: 0001 (foundation) is frozen; 0002 (sharing, exchange,
+# security) is regenerated on top of it until it is released. Serialized with flock, so helpers
+# working in the same tree may call it at the same time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+exec 9>.regen_migration.lock
+flock 9
+rev=0002
+name=sharing_exchange_security
 tmp=$(mktemp -d)
-rm -f cityos/migrations/versions/0001_initial.py
-.venv/bin/python - "$tmp" <<'PY'
+rm -f cityos/migrations/versions/${rev}_*.py
+.venv/bin/python - "$tmp" "$rev" "$name" <<'PY'
 import sys
 from alembic import command
 from cityos.core.migrate import alembic_config
 cfg = alembic_config(f"sqlite:///{sys.argv[1]}/m.db")
-command.revision(cfg, message="initial schema", autogenerate=True, rev_id="0001")
+command.upgrade(cfg, "head")
+command.revision(cfg, message=sys.argv[3].replace("_", " "), autogenerate=True, rev_id=sys.argv[2])
 PY
-mv cityos/migrations/versions/0001_*.py cityos/migrations/versions/0001_initial.py 2>/dev/null || true
-# the audit table is append-only: add its triggers at the end of upgrade()
-.venv/bin/python - <<'PY'
-from pathlib import Path
-p = Path("cityos/migrations/versions/0001_initial.py")
-s = p.read_text()
-marker = "    # ### end Alembic commands ###"
-head, sep, tail = s.partition(marker)
-s = head + sep + "\n    from cityos.audit.triggers import install_append_only\n\n    install_append_only(op)" + tail
-p.write_text(s)
-PY
+mv cityos/migrations/versions/${rev}_*.py cityos/migrations/versions/${rev}_${name}.py 2>/dev/null || true
 rm -rf "$tmp"
-echo "regenerated cityos/migrations/versions/0001_initial.py"
+echo "regenerated cityos/migrations/versions/${rev}_${name}.py"

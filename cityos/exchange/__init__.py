@@ -1,0 +1,1 @@
+"""Exchange (数据交换): authorization codes and the record exchange API over grants."""
