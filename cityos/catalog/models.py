@@ -79,6 +79,12 @@ class Resource(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     search_text: Mapped[str] = mapped_column(Text, default="")  # segmented text, for fallbacks
+    # 分级 (GB/T 43697: 核心 / 重要 / 一般-n, cityos.protection.grades); the highest item grade
+    # unless a reviewer set it higher; grade_status: proposed (by a scan) | confirmed
+    grade: Mapped[str] = mapped_column(String(10), default="一般-1", server_default="一般-1")
+    grade_status: Mapped[str] = mapped_column(
+        String(10), default="proposed", server_default="proposed"
+    )
 
 
 class ResourceItem(Base):
@@ -100,6 +106,17 @@ class ResourceItem(Base):
     sensitivity: Mapped[str] = mapped_column(String(20), default="public")
     unit: Mapped[str] = mapped_column(String(20), default="")
     required: Mapped[bool] = mapped_column(default=False)
+    # 分级: grade of the item and the personal-information type found in it (a detector type of
+    # cityos.protection: id_card, mobile, name …), proposed by a scan, confirmed by a reviewer
+    grade: Mapped[str] = mapped_column(String(10), default="一般-1", server_default="一般-1")
+    pi_type: Mapped[str | None] = mapped_column(String(16), default=None)
+    proposed_grade: Mapped[str | None] = mapped_column(String(10), default=None)
+    detected: Mapped[list[dict[str, Any]]] = mapped_column(  # [{type, ratio}]
+        JSON, default=list, server_default="[]"
+    )
+    grade_status: Mapped[str] = mapped_column(
+        String(10), default="proposed", server_default="proposed"
+    )
 
 
 class ResourceVersion(Base):
