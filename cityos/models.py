@@ -8,6 +8,8 @@ from cityos.crypto import models as crypto_models
 from cityos.datastore import models as datastore_models
 from cityos.directory import models as directory_models
 from cityos.exchange import models as exchange_models
+from cityos.interfaces import models as interfaces_models
+from cityos.protection import models as protection_models
 from cityos.sharing import models as sharing_models
 
 DOMAIN_MODELS = [
@@ -19,6 +21,8 @@ DOMAIN_MODELS = [
     crypto_models,
     sharing_models,
     exchange_models,
+    interfaces_models,
+    protection_models,
 ]
 
 metadata = Base.metadata

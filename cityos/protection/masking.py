@@ -28,7 +28,7 @@ from typing import Any
 from cityos.core.i18n import DISPLAY_TZ
 from cityos.protection.dictionaries import COMPOUND_SURNAMES
 from cityos.protection.geo import district_of
-from cityos.protection.grades import TYPE_GRADES
+from cityos.protection.grades import GRADES, TYPE_GRADES, grade_rank
 
 METHODS = ("keep", "mask", "pseudonymize", "generalize", "suppress")
 # item types beyond the detector types that have a generaliser
@@ -370,18 +370,33 @@ class MaskingPolicy:
             raise ValueError("a policy that pseudonymizes needs a key")
 
     def method_for(self, kind: str | None) -> str:
+        """``kind`` is a type, or ``type@grade`` / ``@grade`` when the item's confirmed grade
+        is known (see ``split_kind``): the higher of the type's grade and the item's applies."""
         if kind is None:
             return self.default
-        if kind in self.by_type:
-            return self.by_type[kind]
-        entry = TYPE_GRADES.get(kind)
+        base, item_grade = split_kind(kind)
+        if base in self.by_type:
+            return self.by_type[base]
+        entry = TYPE_GRADES.get(base)
+        grade = entry.grade if entry is not None else None
         if entry is not None:
             category = entry.personal_category
             if category is not None and category in self.by_category:
                 return self.by_category[category]
-            if entry.grade in self.by_grade:
-                return self.by_grade[entry.grade]
+        if item_grade is not None and (grade is None or grade_rank(item_grade) > grade_rank(grade)):
+            grade = item_grade
+        if grade is not None and grade in self.by_grade:
+            return self.by_grade[grade]
         return self.default
+
+
+def split_kind(kind: str) -> tuple[str, str | None]:
+    """Split an item kind: ``name@重要`` → ("name", "重要"), ``@核心`` → ("", "核心"),
+    ``id_card`` → ("id_card", None). An unknown grade is ignored."""
+    base, at, grade = kind.partition("@")
+    if not at or grade not in GRADES:
+        return base, None
+    return base, grade
 
 
 def _skip_empty(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -393,8 +408,9 @@ def _skip_empty(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return run
 
 
-def _field_function(policy: MaskingPolicy, kind: str | None) -> Callable[[Any], Any] | None:
-    method = policy.method_for(kind)
+def _field_function(policy: MaskingPolicy, item_kind: str | None) -> Callable[[Any], Any] | None:
+    method = policy.method_for(item_kind)
+    kind = (split_kind(item_kind)[0] or None) if item_kind is not None else None
     if method == "keep":
         return None
     if method == "suppress":
@@ -404,6 +420,9 @@ def _field_function(policy: MaskingPolicy, kind: str | None) -> Callable[[Any], 
         pseudo = Pseudonymizer(policy.key)
         return _skip_empty(lambda v: pseudo(v, kind))
     if method == "generalize" and kind in GENERALIZERS:
+        return _skip_empty(GENERALIZERS[kind])
+    if method == "mask" and kind in GENERAL_TYPES:
+        # a date, an age or a point has no partial mask: masking it means generalising it
         return _skip_empty(GENERALIZERS[kind])
     masker = MASKERS.get(kind or "")
     if masker is not None:
@@ -443,7 +462,7 @@ def apply(
     policy: MaskingPolicy, record: Mapping[str, Any], item_types: Mapping[str, str | None]
 ) -> dict[str, Any]:
     """A de-identified copy of ``record``; ``item_types`` maps field → type (a detector type
-    or one of ``GENERAL_TYPES``)."""
+    or one of ``GENERAL_TYPES``, optionally with the item's grade: ``name@重要``, ``@核心``)."""
     return compile_plan(policy, item_types)(record)
 
 
