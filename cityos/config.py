@@ -58,6 +58,25 @@ class Settings(BaseSettings):
         description="Seconds between signed audit tree heads (a head is signed only when the "
         "log grew); 0 turns the background signer off.",
     )
+    share_decision_days: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="Working days a provider has to answer a 有条件共享 request (国发〔2016〕51号: "
+        "10); the due time is the end of that working day, Asia/Shanghai.",
+    )
+    share_reminder_days: int = Field(
+        default=2,
+        ge=0,
+        le=30,
+        description="The provider is reminded when this many working days (or fewer) are left "
+        "to answer a share request; 0 turns reminders off.",
+    )
+    share_deadline_interval: int = Field(
+        default=300,
+        description="Seconds between background runs of the share-request deadline check "
+        "(reminders, escalations); 0 turns the background check off.",
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -51,6 +51,9 @@ class ShareRequest(Base):
     decided_by: Mapped[str | None] = mapped_column(String(32), default=None)
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     grant_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # "<resource>:<requester org>:<service>" while pending, NULL afterwards: the unique index
+    # refuses a second pending request of the same department for the same thing (races too)
+    pending_key: Mapped[str | None] = mapped_column(String(100), unique=True, default=None)
 
 
 class Grant(Base):
@@ -98,3 +101,5 @@ class CalendarDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # holiday | workday
     name: Mapped[str] = mapped_column(String(40), default="")  # 春节, 国庆节调休 …
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_by: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 01:29:40.538313
+Create Date: 2026-11-25 01:29:56.264673
 """
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ def upgrade() -> None:
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('updated_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_by', sa.String(length=32), nullable=True),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_sharing_calendar_days'))
     )
     op.create_table('interface_services',
@@ -133,11 +135,13 @@ def upgrade() -> None:
     sa.Column('decided_by', sa.String(length=32), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=False),
     sa.Column('grant_id', sa.String(length=32), nullable=True),
+    sa.Column('pending_key', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['provider_org_id'], ['organisations.id'], name=op.f('fk_sharing_requests_provider_org_id_organisations')),
     sa.ForeignKeyConstraint(['requester_org_id'], ['organisations.id'], name=op.f('fk_sharing_requests_requester_org_id_organisations')),
     sa.ForeignKeyConstraint(['resource_id'], ['catalog_resources.id'], name=op.f('fk_sharing_requests_resource_id_catalog_resources')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sharing_requests')),
-    sa.UniqueConstraint('number', name=op.f('uq_sharing_requests_number'))
+    sa.UniqueConstraint('number', name=op.f('uq_sharing_requests_number')),
+    sa.UniqueConstraint('pending_key', name=op.f('uq_sharing_requests_pending_key'))
     )
     with op.batch_alter_table('sharing_requests', schema=None) as batch_op:
         batch_op.create_index('ix_sharing_requests_provider_status', ['provider_org_id', 'status', 'due_at'], unique=False)
