@@ -58,6 +58,59 @@ class Settings(BaseSettings):
         description="Seconds between signed audit tree heads (a head is signed only when the "
         "log grew); 0 turns the background signer off.",
     )
+    incident_detect_interval: int = Field(
+        default=60,
+        description="Seconds between incident detector runs over the access audit; 0 turns the "
+        "background detector off (then run `cityos incidents detect`).",
+    )
+    incident_spike_window_minutes: int = Field(
+        default=10, description="Window of the volume-spike rule, in minutes."
+    )
+    incident_spike_factor: float = Field(
+        default=10.0,
+        description="A code's rows (or calls) in a window above this many times its trailing "
+        "average per window is a volume spike.",
+    )
+    incident_spike_min_rows: int = Field(
+        default=1000, description="Volume spike: rows in a window never below this floor."
+    )
+    incident_spike_min_calls: int = Field(
+        default=300, description="Volume spike: calls in a window never below this floor."
+    )
+    incident_baseline_days: int = Field(
+        default=7, description="Days of a code's usage averaged into its volume-spike baseline."
+    )
+    incident_offhours_start: str = Field(
+        default="22:00", description="Off hours start (HH:MM, Asia/Shanghai)."
+    )
+    incident_offhours_end: str = Field(
+        default="06:00", description="Off hours end (HH:MM, Asia/Shanghai)."
+    )
+    incident_offhours_min_rows: int = Field(
+        default=1000,
+        description="A records pull of at least this many rows off hours or on a non-working "
+        "day is an incident (exports always are).",
+    )
+    incident_failed_codes_threshold: int = Field(
+        default=20,
+        description="Denied calls with an unknown or invalid code from one ip within the window "
+        "that make an incident.",
+    )
+    incident_failed_codes_window_minutes: int = Field(
+        default=5, description="Window of the failed-codes rule, in minutes."
+    )
+    incident_contact: str = Field(
+        default="海口市大数据发展主管部门数据安全事件受理窗口，电话 12345（海口市12345政务服务便民热线）",
+        description="Contact printed in breach notices and reports (who people can ask).",
+    )
+    incident_authority: str = Field(
+        default="海口市委网信办、海口市大数据发展主管部门",
+        description="Authority that incident reports are addressed to (网信部门/主管部门).",
+    )
+    incident_reporter: str = Field(
+        default="海口市大数据发展主管部门",
+        description="Unit that signs incident reports and notices.",
+    )
     share_decision_days: int = Field(
         default=10,
         ge=1,
@@ -76,6 +129,18 @@ class Settings(BaseSettings):
         default=300,
         description="Seconds between background runs of the share-request deadline check "
         "(reminders, escalations); 0 turns the background check off.",
+    )
+
+    code_rotation_overlap_hours: int = Field(
+        default=24,
+        description="Hours an exchange authorization code keeps working after it was rotated "
+        "(the overlap in which clients switch to the new code).",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for state shared by web worker processes, e.g. "
+        "`redis://127.0.0.1:6379/0`: the per-code rate limits of the exchange. Unset: each "
+        "process keeps its own token buckets.",
     )
 
     @cached_property

@@ -38,3 +38,14 @@ class AuthorizationCode(Base):
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=600)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     use_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ExchangeSecret(Base):
+    """Secrets of the exchange kept envelope-encrypted (SM4-GCM under a data key wrapped by the
+    master key): ``code_pepper`` keys the HMAC-SM3 of every authorization code's secret."""
+
+    __tablename__ = "exchange_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)  # cityos.crypto.envelope blob
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

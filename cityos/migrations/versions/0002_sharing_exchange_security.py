@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 01:29:56.264673
+Create Date: 2026-11-25 01:35:29.167424
 """
 from __future__ import annotations
 
@@ -26,6 +26,56 @@ def upgrade() -> None:
     sa.Column('created_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_exchange_secrets'))
     )
+    op.create_table('incident_scan_state',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('last_leaf_index', sa.BigInteger(), nullable=False),
+    sa.Column('last_run_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('runs', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_scan_state'))
+    )
+    op.create_table('incident_usage',
+    sa.Column('code_key_id', sa.String(length=16), nullable=False),
+    sa.Column('minute', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('rows', sa.BigInteger(), nullable=False),
+    sa.Column('calls', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('code_key_id', 'minute', name=op.f('pk_incident_usage'))
+    )
+    op.create_table('incidents',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('number', sa.String(length=32), nullable=False),
+    sa.Column('rule', sa.String(length=32), nullable=False),
+    sa.Column('severity', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('status_reason', sa.Text(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=120), nullable=False),
+    sa.Column('code_key_id', sa.String(length=16), nullable=True),
+    sa.Column('grant_id', sa.String(length=32), nullable=True),
+    sa.Column('consumer_org_id', sa.String(length=32), nullable=True),
+    sa.Column('provider_org_id', sa.String(length=32), nullable=True),
+    sa.Column('resource_id', sa.String(length=32), nullable=True),
+    sa.Column('ip', sa.String(length=45), nullable=True),
+    sa.Column('metrics', sa.JSON(), nullable=False),
+    sa.Column('evidence_count', sa.Integer(), nullable=False),
+    sa.Column('rows_total', sa.BigInteger(), nullable=False),
+    sa.Column('first_seen_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('detected_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('notice_text', sa.Text(), nullable=False),
+    sa.Column('notice_state', sa.String(length=10), nullable=False),
+    sa.Column('report_text', sa.Text(), nullable=False),
+    sa.Column('report_state', sa.String(length=10), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents')),
+    sa.UniqueConstraint('number', name=op.f('uq_incidents_number'))
+    )
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incidents_code_key_id'), ['code_key_id'], unique=False)
+        batch_op.create_index('ix_incidents_dedupe_status', ['dedupe_key', 'status'], unique=False)
+        batch_op.create_index('ix_incidents_provider_status', ['provider_org_id', 'status'], unique=False)
+        batch_op.create_index('ix_incidents_status_severity', ['status', 'severity'], unique=False)
+
     op.create_table('protection_grade_policies',
     sa.Column('grade', sa.String(length=10), nullable=False),
     sa.Column('method', sa.String(length=16), nullable=False),
@@ -40,6 +90,29 @@ def upgrade() -> None:
     sa.Column('updated_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_by', sa.String(length=32), nullable=True),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_sharing_calendar_days'))
+    )
+    op.create_table('incident_events',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('incident_id', sa.String(length=32), nullable=False),
+    sa.Column('at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('actor_id', sa.String(length=32), nullable=True),
+    sa.Column('actor_name', sa.String(length=64), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_events_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_events'))
+    )
+    with op.batch_alter_table('incident_events', schema=None) as batch_op:
+        batch_op.create_index('ix_incident_events_incident_at', ['incident_id', 'at'], unique=False)
+
+    op.create_table('incident_evidence',
+    sa.Column('incident_id', sa.String(length=32), nullable=False),
+    sa.Column('audit_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('leaf_index', sa.BigInteger(), nullable=False),
+    sa.Column('at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_evidence_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('incident_id', 'audit_id', name=op.f('pk_incident_evidence'))
     )
     op.create_table('interface_services',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -129,6 +202,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=24), nullable=False),
     sa.Column('submitted_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('limit_days', sa.Integer(), server_default='10', nullable=False),
     sa.Column('reminded_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('escalated_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decided_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
@@ -191,7 +265,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('grade_status', sa.String(length=10), server_default='proposed', nullable=False))
 
     with op.batch_alter_table('datastore_tables', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('encrypted', sa.JSON(), server_default='[]', nullable=False))
+        batch_op.add_column(sa.Column('encrypted', sa.JSON(), server_default='{}', nullable=False))
 
     # ### end Alembic commands ###
 
@@ -237,7 +311,21 @@ def downgrade() -> None:
         batch_op.drop_index('ix_interface_services_provider_status')
 
     op.drop_table('interface_services')
+    op.drop_table('incident_evidence')
+    with op.batch_alter_table('incident_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_incident_events_incident_at')
+
+    op.drop_table('incident_events')
     op.drop_table('sharing_calendar_days')
     op.drop_table('protection_grade_policies')
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.drop_index('ix_incidents_status_severity')
+        batch_op.drop_index('ix_incidents_provider_status')
+        batch_op.drop_index('ix_incidents_dedupe_status')
+        batch_op.drop_index(batch_op.f('ix_incidents_code_key_id'))
+
+    op.drop_table('incidents')
+    op.drop_table('incident_usage')
+    op.drop_table('incident_scan_state')
     op.drop_table('exchange_secrets')
     # ### end Alembic commands ###
