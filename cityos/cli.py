@@ -234,6 +234,31 @@ def audit_sign(data_dir: str | None) -> None:
 
 
 @main.group()
+def incidents() -> None:
+    """Security incidents found in the access audit (docs/incidents.md)."""
+
+
+@incidents.command("detect")
+@data_dir_option
+def incidents_detect(data_dir: str | None) -> None:
+    """Run the incident detector now over the audit records it has not read yet."""
+    from cityos.incidents.detection import detect
+    from cityos.incidents.rules import Config
+
+    settings = settings_from(data_dir)
+    db = _database(data_dir)
+    try:
+        report = detect(db, config=Config.from_settings(settings))
+    finally:
+        db.dispose()
+    click.echo(
+        f"scanned {report.scanned} audit records (up to leaf {report.last_leaf_index}); "
+        f"opened {len(report.opened)}: {' '.join(report.opened) or '-'}; "
+        f"updated {len(report.updated)}: {' '.join(report.updated) or '-'}"
+    )
+
+
+@main.group()
 def demo() -> None:
     """The Haikou demo city."""
 
@@ -281,11 +306,14 @@ def classify(file: Path, fmt: str, sample: int, min_ratio: float) -> None:
 def _database(data_dir: str | None) -> Any:
     from cityos.core.db import Database
     from cityos.core.migrate import upgrade
+    from cityos.crypto.envelope import configure as configure_keyring
 
     settings = settings_from(data_dir)
     settings.ensure_data_dir()
     upgrade(settings.resolved_database_url)
-    return Database(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    configure_keyring(db.engine, settings)
+    return db
 
 
 class _cli_errors:

@@ -8,6 +8,7 @@ from cityos.crypto import models as crypto_models
 from cityos.datastore import models as datastore_models
 from cityos.directory import models as directory_models
 from cityos.exchange import models as exchange_models
+from cityos.incidents import models as incidents_models
 from cityos.interfaces import models as interfaces_models
 from cityos.protection import models as protection_models
 from cityos.sharing import models as sharing_models
@@ -21,6 +22,7 @@ DOMAIN_MODELS = [
     crypto_models,
     sharing_models,
     exchange_models,
+    incidents_models,
     interfaces_models,
     protection_models,
 ]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import iter_route_contexts
 
 from cityos.audit import api as audit_api
+from cityos.audit import views as audit_views
 from cityos.auth import api as auth_api
 from cityos.auth import views as auth_views
 from cityos.catalog import api as catalog_api
@@ -22,7 +23,16 @@ from cityos.datastore import views as datastore_views
 from cityos.dcat import api as dcat_api
 from cityos.directory import api as directory_api
 from cityos.directory import views as directory_views
+from cityos.exchange import api as exchange_api
+from cityos.incidents import api as incidents_api
+from cityos.incidents import tasks as incidents_tasks
+from cityos.incidents import views as incidents_views
+from cityos.interfaces import api as interfaces_api
+from cityos.interfaces import views as interfaces_views
 from cityos.portal import views as portal_views
+from cityos.sharing import api as sharing_api
+from cityos.sharing import tasks as sharing_tasks
+from cityos.sharing import views as sharing_views
 
 
 def include_routes(app: FastAPI) -> None:
@@ -30,8 +40,12 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(auth_api.router)
     api.include_router(directory_api.router)
     api.include_router(audit_api.router)
+    api.include_router(incidents_api.router)
     api.include_router(catalog_api.router)
     api.include_router(datastore_api.router)
+    api.include_router(exchange_api.router)
+    api.include_router(sharing_api.router)
+    api.include_router(interfaces_api.router)
     app.include_router(api)
     app.include_router(ckan_api.router)  # /api/3/action/*, /api/action/* (CKAN, not /api/v1)
     app.include_router(dcat_api.router)  # /catalog.ttl|.jsonld|.rdf
@@ -44,7 +58,13 @@ def include_routes(app: FastAPI) -> None:
     pages.include_router(catalog_views.router)
     pages.include_router(catalog_workbench.router)
     pages.include_router(datastore_views.router)
+    pages.include_router(audit_views.router)
+    pages.include_router(incidents_views.router)
+    pages.include_router(sharing_views.router)
+    pages.include_router(interfaces_views.router)
     app.include_router(pages)
+    incidents_tasks.install(app)  # background incident detector over the access audit
+    sharing_tasks.install(app)  # background deadline check of share requests
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,13 @@ Leaf indexing under concurrency (see docs/audit.md):
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import Select, event, func, or_, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from cityos.audit.leaf import at_iso, leaf_text
@@ -33,6 +36,7 @@ from cityos.core.db import utcnow
 
 if TYPE_CHECKING:
     from cityos.auth.principal import Principal
+    from cityos.core.db import Database
 
 _PENDING = "cityos_audit_pending"
 
@@ -230,3 +234,159 @@ def log_size(session: Session) -> int:
     """How many records the committed log holds (the dense leaf indexes 0 … n-1)."""
     top = session.execute(select(func.max(AuditRecord.leaf_index))).scalar_one()
     return 0 if top is None else int(top) + 1
+
+
+def activity_by_target(
+    session: Session,
+    *,
+    action_prefix: str,
+    target_type: str,
+    target_ids: list[str],
+    recent: int = 500,
+) -> dict[str, tuple[int, datetime | None, list[dict[str, Any]]]]:
+    """Per target: how many records whose action starts with ``action_prefix``, when the last
+    was written, and the details of the newest ``recent`` (parsed here, so the query is the same
+    on SQLite and PostgreSQL). Read-only; two queries whatever the number of targets."""
+    ids = sorted({str(t) for t in target_ids})
+    if not ids:
+        return {}
+    escaped = action_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    where = (
+        AuditRecord.action.like(escaped + "%", escape="\\"),
+        AuditRecord.target_type == target_type,
+        AuditRecord.target_id.in_(ids),
+    )
+    out: dict[str, tuple[int, datetime | None, list[dict[str, Any]]]] = {}
+    counts = session.execute(
+        select(AuditRecord.target_id, func.count(), func.max(AuditRecord.at))
+        .where(*where)
+        .group_by(AuditRecord.target_id)
+    )
+    for target_id, count, last in counts.tuples():
+        out[str(target_id)] = (int(count), last, [])
+    ranked = (
+        select(
+            AuditRecord.target_id.label("target_id"),
+            AuditRecord.action.label("action"),
+            AuditRecord.detail_json.label("detail"),
+            func.row_number()
+            .over(partition_by=AuditRecord.target_id, order_by=AuditRecord.leaf_index.desc())
+            .label("n"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.target_id, ranked.c.action, ranked.c.detail).where(
+            ranked.c.n <= max(0, recent)
+        )
+    )
+    for target_id, action, detail_json in rows.tuples():
+        detail: dict[str, Any] = json.loads(detail_json) if detail_json else {}
+        detail.setdefault("_action", action)
+        out[str(target_id)][2].append(detail)
+    return out
+
+
+# ----------------------------------------------------------------------------- the explorer
+
+
+@dataclass
+class RecordFilter:
+    """What the audit explorer (/audit) filters on; every field is optional."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    actor: str | None = None  # user id or user name
+    org: str | None = None  # the actor's organisation, or an exchange call's consumer/provider
+    action: str | None = None  # exact, or a prefix ending in "." or "*"
+    target_type: str | None = None
+    target_id: str | None = None
+    result: str | None = None  # detail.result of exchange records ("ok", "code_revoked" …)
+    q: str | None = None  # free text in the action, target, actor name or detail
+
+
+def _json_pair(key: str, value: str) -> str:
+    """How ``"key": value`` appears in a record's canonical detail JSON."""
+    return canonical_json({key: value})[1:-1]
+
+
+def filter_query(f: RecordFilter) -> Select[AuditRecord]:
+    query = select(AuditRecord)
+    if f.actor:
+        query = query.where((AuditRecord.actor_id == f.actor) | (AuditRecord.actor_name == f.actor))
+    if f.org:
+        query = query.where(
+            or_(
+                AuditRecord.org_id == f.org,
+                AuditRecord.detail_json.contains(
+                    _json_pair("consumer_org_id", f.org), autoescape=True
+                ),
+                AuditRecord.detail_json.contains(
+                    _json_pair("provider_org_id", f.org), autoescape=True
+                ),
+            )
+        )
+    if f.action:
+        if f.action.endswith(("*", ".")):
+            query = query.where(
+                AuditRecord.action.startswith(f.action.rstrip("*"), autoescape=True)
+            )
+        else:
+            query = query.where(AuditRecord.action == f.action)
+    if f.target_type:
+        query = query.where(AuditRecord.target_type == f.target_type)
+    if f.target_id:
+        query = query.where(AuditRecord.target_id == f.target_id)
+    if f.result:
+        query = query.where(
+            AuditRecord.detail_json.contains(_json_pair("result", f.result), autoescape=True)
+        )
+    if f.q:
+        for word in f.q.split()[:5]:
+            query = query.where(
+                or_(
+                    AuditRecord.action.icontains(word, autoescape=True),
+                    AuditRecord.target_id.icontains(word, autoescape=True),
+                    AuditRecord.actor_name.icontains(word, autoescape=True),
+                    AuditRecord.detail_json.icontains(word, autoescape=True),
+                )
+            )
+    if f.since is not None:
+        query = query.where(AuditRecord.at >= f.since)
+    if f.until is not None:
+        query = query.where(AuditRecord.at < f.until)
+    return query
+
+
+def explore(
+    session: Session, f: RecordFilter, *, limit: int = 50, offset: int = 0
+) -> tuple[int, list[AuditRecord]]:
+    """Filtered records, newest first (by leaf index), and how many match."""
+    query = filter_query(f)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(AuditRecord.leaf_index.desc()).limit(limit).offset(offset)
+    )
+    return int(total), list(rows)
+
+
+def stream_records(db: Database, f: RecordFilter, batch: int = 2_000) -> Iterator[AuditRecord]:
+    """Every filtered record in log order, read in batches (for CSV / JSON lines exports)."""
+    with db.sessionmaker() as session:
+        result = session.scalars(
+            filter_query(f).order_by(AuditRecord.leaf_index).execution_options(yield_per=batch)
+        )
+        try:
+            yield from result
+        finally:
+            result.close()
+
+
+def get_record(session: Session, record_id: int) -> AuditRecord | None:
+    return session.get(AuditRecord, record_id)
+
+
+def leaf_matches(entry: AuditRecord) -> bool:
+    """The row's contents still give its stored leaf hash."""
+    return SM3_HASHER.leaf(leaf_bytes(entry)) == bytes(entry.leaf_hash)
