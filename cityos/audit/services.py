@@ -262,7 +262,7 @@ def activity_by_target(
         .where(*where)
         .group_by(AuditRecord.target_id)
     )
-    for target_id, count, last in counts.tuples():
+    for target_id, count, last in counts:
         out[str(target_id)] = (int(count), last, [])
     ranked = (
         select(
@@ -281,7 +281,7 @@ def activity_by_target(
             ranked.c.n <= max(0, recent)
         )
     )
-    for target_id, action, detail_json in rows.tuples():
+    for target_id, action, detail_json in rows:
         detail: dict[str, Any] = json.loads(detail_json) if detail_json else {}
         detail.setdefault("_action", action)
         out[str(target_id)][2].append(detail)

@@ -22,6 +22,7 @@ from cityos.core.db import utcnow
 from cityos.core.errors import ProblemError, conflict, invalid, not_found
 from cityos.core.i18n import DISPLAY_TZ
 from cityos.crypto.envelope import decrypt_value, encrypt_value
+from cityos.sharing.labels import label
 from cityos.sharing.models import Grant
 
 PSEUDONYM_PURPOSE = "sharing.pseudonym"
@@ -137,8 +138,8 @@ def change_status(
     if grant.status not in allowed:
         raise conflict(
             "grant_state",
-            "The grant is {status}; it cannot be changed that way.",
-            status=grant.status,
+            "The grant is {state}; it cannot be changed that way.",
+            state=label("grant_status", grant.status),
         )
     if action in ("suspend", "revoke") and not reason.strip():
         raise invalid("reason_required", "Give a reason.")

@@ -45,6 +45,9 @@ class ShareRequest(Base):
     status: Mapped[str] = mapped_column(String(24), default="pending", index=True)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime] = mapped_column()  # end of the 10th working day, Asia/Shanghai
+    # the limit in working days when submitted (CITYOS_SHARE_DECISION_DAYS): a calendar edit
+    # moves due_at of pending requests with their own limit
+    limit_days: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     reminded_at: Mapped[datetime | None] = mapped_column(default=None)
     escalated_at: Mapped[datetime | None] = mapped_column(default=None)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
