@@ -15,6 +15,7 @@ from cityos.core.bus import make_bus
 from cityos.core.db import Database
 from cityos.core.errors import install_error_handlers
 from cityos.core.web import STATIC_DIR, LocaleMiddleware, make_templates, render_problem_page
+from cityos.crypto.envelope import configure as configure_keyring
 from cityos.routes import include_routes
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     app.state.settings = settings
     app.state.db = Database(url, sqlite_synchronous=settings.sqlite_synchronous)
+    configure_keyring(app.state.db.engine, settings)  # master key of the envelope encryption
     app.state.bus = make_bus(settings.bus_url)
     app.state.templates = make_templates()
 

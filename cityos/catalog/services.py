@@ -6,6 +6,7 @@ and, when given a ``bus``, publish ``catalog.resource.changed`` once that transa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -460,3 +461,83 @@ def transition(
     bump(session)
     _emit(session, bus, resource, action)
     return resource
+
+
+# --------------------------------------------------------------------------- grades (分级)
+
+
+def record_grade_proposals(
+    session: Session,
+    resource_id: str,
+    proposals: dict[str, dict[str, Any]],
+    resource_proposal: Callable[[list[ResourceItem]], str],
+) -> list[str]:
+    """Store a classification scan's proposal per item (``detected``, ``proposed_grade``,
+    ``pi_type``); returns the fields now awaiting confirmation. ``resource_proposal`` gives
+    the resource's suggestion from its (updated) items.
+
+    A confirmed item keeps its grade and type: it goes back to ``proposed`` only when the scan
+    proposes another grade. An unconfirmed item also takes the detected type. The resource goes
+    back to ``proposed`` when an item does or the resource proposal is above its grade."""
+    from cityos.protection.grades import grade_rank
+
+    resource = session.get(Resource, resource_id)
+    if resource is None:
+        raise not_found("resource", resource_id)
+    pending = []
+    items = get_items(session, resource_id)
+    for item in items:
+        proposal = proposals.get(item.field)
+        if proposal is None:
+            continue
+        item.detected = list(proposal.get("detected") or [])
+        item.proposed_grade = proposal["proposed_grade"]
+        if item.grade_status != "confirmed":
+            item.pi_type = proposal.get("pi_type")
+        elif item.proposed_grade != item.grade:
+            item.grade_status = "proposed"
+        if item.grade_status == "proposed":
+            pending.append(item.field)
+    above = grade_rank(resource_proposal(items)) > grade_rank(resource.grade)
+    if resource.grade_status == "confirmed" and (pending or above):
+        resource.grade_status = "proposed"
+    session.flush()
+    bump(session)
+    return pending
+
+
+def set_grades(
+    session: Session,
+    resource: Resource,
+    items: dict[str, dict[str, Any]],
+    grade: str,
+    actor: Principal,
+    comment: str = "",
+) -> dict[str, list[Any]]:
+    """Confirm the grades of a resource and its items (a reviewer's decision, validated by
+    ``cityos.protection.review``): ``items`` maps field → {grade, pi_type, sensitivity}; every
+    item and the resource become ``confirmed``. Records a version; returns the changes."""
+    changes: dict[str, list[Any]] = {}
+    if resource.grade != grade:
+        changes["grade"] = [resource.grade, grade]
+    for item in get_items(session, resource.id):
+        wanted = items.get(item.field, {})
+        old = (item.grade, item.pi_type, item.sensitivity)
+        item.grade = wanted.get("grade", item.grade)
+        item.pi_type = wanted.get("pi_type", item.pi_type)
+        item.sensitivity = wanted.get("sensitivity", item.sensitivity)
+        item.grade_status = "confirmed"
+        new = (item.grade, item.pi_type, item.sensitivity)
+        if old != new:
+            changes[f"{item.name}（{item.field}）"] = [
+                " / ".join(str(v or "—") for v in old),
+                " / ".join(str(v or "—") for v in new),
+            ]
+    resource.grade = grade
+    resource.grade_status = "confirmed"
+    resource.version += 1
+    resource.updated_at = utcnow()
+    session.flush()
+    _record_version(session, resource, "grade", actor, changes, comment)
+    bump(session)
+    return changes

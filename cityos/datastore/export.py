@@ -16,7 +16,7 @@ import csv
 import io
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import Select
 from cityos.core.db import Database
 from cityos.core.errors import ProblemError
 from cityos.core.i18n import DISPLAY_TZ
+from cityos.crypto.envelope import data_key
 from cityos.datastore.query import View, count, formatters, select_fields, statement
 
 MEDIA_TYPES = {
@@ -38,14 +39,33 @@ FLUSH_BYTES = 1 << 16
 FETCH_ROWS = 5_000
 
 
-def _rows(db: Database, stmt: Select[Any]) -> Iterator[Any]:
-    """Rows from a server-side cursor (PostgreSQL) / a lazy cursor (SQLite), in batches."""
+def _rows(db: Database, stmt: Select[Any], view: View | None = None) -> Iterator[Any]:
+    """Rows from a server-side cursor (PostgreSQL) / a lazy cursor (SQLite), in batches;
+    encrypted fields decrypted (``view``: the view the statement selects from)."""
+    decode = None
+    if view is not None and view.cipher is not None:
+        view.cipher = view.cipher.with_lookup(_lookup(db))
+        decode = view.decoder([c.name for c in stmt.selected_columns])
     with db.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=FETCH_ROWS).execute(stmt)
         try:
-            yield from result
+            if decode is None:
+                yield from result
+            else:
+                for row in result:
+                    yield decode(row)
         finally:
             result.close()
+
+
+def _lookup(db: Database) -> Callable[[str], bytes]:
+    """Data keys by id for a stream that outlives the request's session."""
+
+    def lookup(key_id: str) -> bytes:
+        with db.session() as session:
+            return data_key(session, key_id)
+
+    return lookup
 
 
 def _csv(db: Database, stmt: Select[Any], names: list[str], view: View) -> Iterator[bytes]:
@@ -54,7 +74,7 @@ def _csv(db: Database, stmt: Select[Any], names: list[str], view: View) -> Itera
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(names)
     yield b"\xef\xbb\xbf"
-    for row in _rows(db, stmt):
+    for row in _rows(db, stmt, view):
         writer.writerow(
             [
                 (
@@ -79,7 +99,7 @@ def _json_lines(
     parts: list[str] = ["["] if array else []
     size = 0
     first = True
-    for row in _rows(db, stmt):
+    for row in _rows(db, stmt, view):
         record = {
             n: (f(v) if f and v is not None else v) for n, f, v in zip(names, fmt, row, strict=True)
         }
@@ -106,14 +126,16 @@ def _xlsx_value(v: Any) -> Any:
     return v
 
 
-def _xlsx(db: Database, stmt: Select[Any], names: list[str], title: str) -> Iterator[bytes]:
+def _xlsx(
+    db: Database, stmt: Select[Any], names: list[str], title: str, view: View
+) -> Iterator[bytes]:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     safe = "".join("-" if c in "[]:*?/\\" else c for c in title)[:31]
     ws = wb.create_sheet(title=safe or "data")
     ws.append(names)
-    for row in _rows(db, stmt):
+    for row in _rows(db, stmt, view):
         ws.append([_xlsx_value(v) for v in row])
     with tempfile.SpooledTemporaryFile(max_size=32 << 20) as out:
         wb.save(out)
@@ -153,7 +175,7 @@ def stream(
                 "{count} records do not fit in a spreadsheet; export CSV instead.",
                 count=n,
             )
-        return MEDIA_TYPES[fmt], filename, _xlsx(db, stmt, names, view.spec.code)
+        return MEDIA_TYPES[fmt], filename, _xlsx(db, stmt, names, view.spec.code, view)
     if fmt == "csv":
         return MEDIA_TYPES[fmt], filename, _csv(db, stmt, names, view)
     return MEDIA_TYPES[fmt], filename, _json_lines(db, stmt, names, view, array=fmt == "json")

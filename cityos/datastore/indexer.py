@@ -102,4 +102,13 @@ def indexer_for(db: Database) -> AutoIndexer:
         return indexer
 
 
+def forget(resource_id: str) -> None:
+    """Forget the indexes built on a table (its columns changed: they may be built again)."""
+    with _GLOBAL_LOCK:
+        indexers = list(_INDEXERS.values())
+    for indexer in indexers:
+        with indexer._lock:
+            indexer._seen.pop(resource_id, None)
+
+
 _GLOBAL_LOCK = threading.Lock()

@@ -32,7 +32,14 @@ from cityos.datastore.convert import (
     text_converter,
     value_converter,
 )
+from cityos.datastore.crypt import (
+    EncryptingWriter,
+    encrypted_fields,
+    physical_layout,
+    writer_cipher,
+)
 from cityos.datastore.models import MODES, ON_ERROR, DatastoreTable, LoadBatch, RejectedRow
+from cityos.datastore.sample import Sampler
 from cityos.datastore.sources import BrokenRecord, Source
 from cityos.datastore.tables import FieldSpec, ResourceSpec, sync_table, touch, write_lock
 from cityos.datastore.writers import PostgresWriter, SqliteWriter, make_writer
@@ -191,8 +198,10 @@ def run_load(
     on_error: str,
     source_name: str,
     bus: Bus | None = None,
+    sampler: Sampler | None = None,
 ) -> LoadBatch:
-    """Load ``source`` into the resource's table; the source is closed in every case."""
+    """Load ``source`` into the resource's table; the source is closed in every case.
+    ``sampler`` receives a uniform sample of the accepted rows (for the classification scan)."""
     try:
         return _run_load(
             db,
@@ -203,6 +212,7 @@ def run_load(
             on_error=on_error,
             source_name=source_name,
             bus=bus,
+            sampler=sampler,
         )
     finally:
         source.close()
@@ -218,6 +228,7 @@ def _run_load(
     on_error: str,
     source_name: str,
     bus: Bus | None,
+    sampler: Sampler | None = None,
 ) -> LoadBatch:
     check_options(mode, on_error)
     mapping = map_columns(spec, source.columns, mode)
@@ -252,6 +263,8 @@ def _run_load(
         )
     columns = [f.field for f in mapping.fields]
     types = [f.data_type for f in mapping.fields]
+    if sampler is not None:
+        sampler.fields = list(columns)
     key_positions = [columns.index(k) for k in keys]
 
     # DDL in its own short transaction: on PostgreSQL an ALTER must not lock readers for a load
@@ -274,7 +287,7 @@ def _run_load(
     outcome = _Outcome(mapping.headers)
     try:
         with write_lock(db, spec.id) as (conn, session):
-            writer = make_writer(conn, spec.table_name, columns, types, keys, mode)
+            writer = _writer(conn, session, spec, columns, types, keys, mode)
             try:
                 writer.start()
                 _copy_rows(
@@ -287,6 +300,7 @@ def _run_load(
                     columns,
                     types,
                     on_error,
+                    sampler,
                 )
             finally:
                 writer.finish()
@@ -303,9 +317,7 @@ def _run_load(
             assert record is not None  # created by sync_table above
             before = int(record.row_count or 0)
             touch(record, conn, batch.id, mode=mode, accepted=outcome.accepted)
-            if isinstance(writer, PostgresWriter) and outcome.accepted >= max(
-                ANALYZE_ROWS, before // 10
-            ):
+            if _is_postgres(writer) and outcome.accepted >= max(ANALYZE_ROWS, before // 10):
                 writer.analyze()
     except _Rollback:
         batch.status = "failed"
@@ -318,6 +330,32 @@ def _run_load(
             {"resource_id": spec.id, "batch_id": batch.id, "rows_accepted": batch.rows_accepted},
         )
     return batch
+
+
+def _writer(
+    conn: Any,
+    session: Session,
+    spec: ResourceSpec,
+    columns: list[str],
+    types: list[str],
+    keys: tuple[str, ...],
+    mode: str,
+) -> Any:
+    """The bulk writer; with encrypted fields, wrapped to encrypt and index them (crypt.py)."""
+    record = session.get(DatastoreTable, spec.id)
+    encrypted = set(encrypted_fields(record)) & set(columns)
+    if record is None or not encrypted:
+        return make_writer(conn, spec.table_name, columns, types, keys, mode)
+    physical, physical_types, physical_keys, fields = physical_layout(
+        columns, types, keys, set(encrypted_fields(record))
+    )
+    inner = make_writer(conn, spec.table_name, physical, physical_types, physical_keys, mode)
+    return EncryptingWriter(inner, writer_cipher(session, record), fields)
+
+
+def _is_postgres(writer: Any) -> bool:
+    inner = writer.inner if isinstance(writer, EncryptingWriter) else writer
+    return isinstance(inner, PostgresWriter)
 
 
 def _finish(session: Session, batch: LoadBatch, outcome: _Outcome, actor: Principal) -> None:
@@ -369,6 +407,7 @@ class _Pipeline:
         types: list[str],
         *,
         threaded: bool,
+        sampler: Sampler | None = None,
     ) -> None:
         self.writer = writer
         self.outcome = outcome
@@ -380,12 +419,15 @@ class _Pipeline:
             else None
         )
         self.types = types
+        self.sampler = sampler
         self.pending: tuple[Future[list[int]], list[Any], list[int]] | None = None
 
     def submit(self, rows: list[Any], numbers: list[int]) -> None:
         self.collect()
         if not rows:
             return
+        if self.sampler is not None:
+            self.sampler.offer(rows)
         if self.pool is None:
             done: Future[list[int]] = Future()
             done.set_result(self.writer.write(rows))
@@ -423,6 +465,7 @@ def _copy_rows(
     columns: list[str],
     types: list[str],
     on_error: str,
+    sampler: Sampler | None = None,
 ) -> None:
     """The hot loop: no per-row dicts, no SQLAlchemy; one list per accepted row.
 
@@ -445,7 +488,8 @@ def _copy_rows(
         key_positions,
         columns,
         types,
-        threaded=not isinstance(writer, SqliteWriter),
+        threaded=not isinstance(getattr(writer, "inner", writer), SqliteWriter),
+        sampler=sampler,
     )
     try:
         for number, row in source.rows:

@@ -47,9 +47,9 @@ class DatastoreTable(Base):
     columns: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # the fields of the unique index currently on the table (empty: none)
     key_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # fields stored encrypted at rest (SM4-GCM, cityos.datastore.crypt), each with a blind
-    # index column ``<field>__bi``; set from the item grades (重要/核心, sensitive personal)
-    encrypted: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # encryption at rest (cityos.datastore.crypt): {"fields": [...], "index_key": key id}; an
+    # encrypted field's ciphertext is in ``<field>__ct`` and its blind index in ``<field>__bi``
+    encrypted: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     row_count: Mapped[int] = mapped_column(BigInteger, default=0)
     data_updated_at: Mapped[datetime | None] = mapped_column()
     last_batch_id: Mapped[str | None] = mapped_column(String(32))

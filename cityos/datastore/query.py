@@ -33,6 +33,14 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 from cityos.core.errors import ProblemError
 from cityos.core.i18n import DISPLAY_TZ
 from cityos.datastore.convert import parse_bool, parse_date, parse_datetime
+from cityos.datastore.crypt import (
+    ColumnCipher,
+    bi_name,
+    ct_name,
+    encrypted_fields,
+    field_encrypted,
+    reader_cipher,
+)
 from cityos.datastore.models import DatastoreTable
 from cityos.datastore.tables import ID_COLUMN, ResourceSpec, physical_table, sql_type
 
@@ -61,6 +69,16 @@ class View:
     types: dict[str, str]
     from_: Any = None
     names: dict[str, str] = field(default_factory=dict)
+    # encrypted fields → (ciphertext column, blind-index column); decrypted by ``cipher``
+    encrypted: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    cipher: ColumnCipher | None = None
+
+    def decoder(self, names: list[str]) -> Callable[[Any], Any] | None:
+        """A function decrypting the encrypted columns of result rows (None: nothing to do)."""
+        fields = [(i, n, self.types[n]) for i, n in enumerate(names) if n in self.encrypted]
+        if not fields or self.cipher is None:
+            return None
+        return self.cipher.decoder(fields)
 
 
 def unknown_field(name: str) -> ProblemError:
@@ -81,7 +99,9 @@ def bad_value(name: str, value: Any, data_type: str) -> ProblemError:
 def make_view(session: Session, spec: ResourceSpec) -> View:
     record = session.get(DatastoreTable, spec.id)
     stored: dict[str, str] = dict(record.columns) if record is not None else {}
-    table = physical_table(spec.table_name, stored) if record is not None else None
+    secret = [f for f in encrypted_fields(record) if f in stored]
+    table = physical_table(spec.table_name, stored, secret) if record is not None else None
+    encrypted: dict[str, tuple[Any, Any]] = {}
     columns: dict[str, KeyedColumnElement[Any]] = {}
     types: dict[str, str] = {}
     names = {ID_COLUMN: ID_COLUMN}
@@ -92,13 +112,18 @@ def make_view(session: Session, spec: ResourceSpec) -> View:
     types[ID_COLUMN] = "integer"
     for f in spec.fields:
         data_type = stored.get(f.field, f.data_type)
-        if table is not None and f.field in stored:
+        if table is not None and f.field in secret:
+            ct, bi = table.c[ct_name(f.field)], table.c[bi_name(f.field)]
+            columns[f.field] = ct.label(f.field)
+            encrypted[f.field] = (ct, bi)
+        elif table is not None and f.field in stored:
             columns[f.field] = table.c[f.field]
         else:  # an item added since the last load: no column yet
             columns[f.field] = cast(null(), sql_type(data_type)).label(f.field)
         types[f.field] = data_type
         names[f.field] = f.name
-    return View(spec, record, columns, types, table, names)
+    cipher = reader_cipher(session, record) if encrypted else None
+    return View(spec, record, columns, types, table, names, encrypted, cipher)
 
 
 # --------------------------------------------------------------------------- values
@@ -167,6 +192,9 @@ def filter_clauses(view: View, filters: dict[str, Any] | None) -> list[ColumnEle
                 raise unknown_field(key)
         if name not in view.columns:
             raise unknown_field(name)
+        if name in view.encrypted:
+            clauses.append(_encrypted_clause(view, name, op, value))
+            continue
         col = view.columns[name]
         if op == "eq":
             if isinstance(value, list | tuple | set):
@@ -209,12 +237,42 @@ def filter_clauses(view: View, filters: dict[str, Any] | None) -> list[ColumnEle
     return clauses
 
 
+def _encrypted_clause(view: View, name: str, op: str, value: Any) -> ColumnElement[bool]:
+    """Equality on an encrypted field, through its blind index; anything else is a 422."""
+    ct, bi = view.encrypted[name]
+    if op not in ("eq", "ne", "in") or view.cipher is None:
+        raise field_encrypted(name)
+    data_type = view.types[name]
+    index = view.cipher.index_value
+
+    def indexes(values: list[Any]) -> list[Any]:
+        return [index(_typed(view, name, v), data_type) for v in values]
+
+    if op == "in":
+        found = indexes(_split(value))
+        return bi.in_(found) if found else false()
+    if isinstance(value, list | tuple | set) and op == "eq":
+        found = indexes(list(value))
+        return bi.in_(found) if found else false()
+    if value is None or value == "":
+        return ct.is_(None) if op == "eq" else ct.is_not(None)
+    if isinstance(value, list | tuple | set):
+        raise field_encrypted(name)
+    digest = index(_typed(view, name, value), data_type)
+    return bi == digest if op == "eq" else bi.is_distinct_from(digest)
+
+
 def search_clause(view: View, q: str | None) -> ColumnElement[bool] | None:
-    """Every word of ``q`` appears (as a substring, any case) in some text field."""
+    """Every word of ``q`` appears (as a substring, any case) in some text field (encrypted
+    fields cannot be searched: they are left out)."""
     words = (q or "").split()
     if not words:
         return None
-    text_cols = [view.columns[f] for f, t in view.types.items() if t in TEXT_TYPES]
+    text_cols = [
+        view.columns[f]
+        for f, t in view.types.items()
+        if t in TEXT_TYPES and f not in view.encrypted
+    ]
     if not text_cols:
         return false()
     return and_(*(or_(*(c.icontains(w, autoescape=True) for c in text_cols)) for w in words))
@@ -242,6 +300,8 @@ def order_by(view: View, sort: str | None, dialect: str) -> list[Any]:
                 )
         if name not in view.columns:
             raise unknown_field(name)
+        if name in view.encrypted:
+            raise field_encrypted(name)
         if name in seen:
             continue
         seen.add(name)
@@ -351,7 +411,10 @@ def run_query(
     if view.from_ is not None and limit:
         fmt = formatters(view, names)
         plain = all(f is None for f in fmt)
+        decode = view.decoder(names)
         for row in session.execute(stmt.limit(limit).offset(offset)):
+            if decode is not None:
+                row = decode(row)
             if plain:
                 records.append(dict(zip(names, row, strict=True)))
             else:

@@ -7,9 +7,10 @@ Loading (``load_file``, ``load_records``) checks ``policy.can_edit``; reading fu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,18 +21,23 @@ from cityos.catalog import policy
 from cityos.core.bus import Bus
 from cityos.core.db import Database, utcnow
 from cityos.core.errors import forbidden, invalid, not_found
+from cityos.datastore.crypt import bi_name, encrypted_fields
 from cityos.datastore.export import stream
 from cityos.datastore.indexer import indexer_for, query_shape
 from cityos.datastore.load import check_options, no_key_fields, run_load
 from cityos.datastore.models import DatastoreTable, LoadBatch, RejectedRow
 from cityos.datastore.query import QueryResult, make_view, run_query
+from cityos.datastore.reencrypt import convert, reencrypt_table
+from cityos.datastore.sample import Sampler
 from cityos.datastore.sources import detect_encoding, open_source, records_source, spool
-from cityos.datastore.tables import ResourceSpec, load_spec, spec_of
+from cityos.datastore.tables import ResourceSpec, load_spec, spec_of, write_lock
 
 __all__ = [
     "CYCLES",
     "QueryResult",
     "batch_rows",
+    "change_with_encryption",
+    "encrypted_fields_of",
     "export",
     "get_batch",
     "is_overdue",
@@ -40,10 +46,14 @@ __all__ = [
     "load_records",
     "preview",
     "query",
+    "reencrypt_all",
     "set_data_updated_at",
     "table_info",
     "timeliness",
 ]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CYCLES: dict[str, timedelta] = {
     "realtime": timedelta(hours=1),
@@ -91,8 +101,11 @@ def load_file(
     if mode == "upsert" and not spec.key_fields:
         raise no_key_fields()
     file, _size = spool(stream, max_bytes)
+    sampler = Sampler()
 
     def attempt(encoding: str | None) -> LoadBatch:
+        nonlocal sampler
+        sampler = Sampler()
         return run_load(
             db,
             spec,
@@ -102,13 +115,16 @@ def load_file(
             on_error=on_error,
             source_name=filename or "upload",
             bus=bus,
+            sampler=sampler,
         )
 
     try:
-        return attempt(None)  # UTF-8 as the first MiB says: no separate scan of the file
+        batch = attempt(None)  # UTF-8 as the first MiB says: no separate scan of the file
     except UnicodeDecodeError:
         # a later part is not UTF-8: the load rolled back; decide on the whole file
-        return attempt(detect_encoding(file))
+        batch = attempt(detect_encoding(file))
+    _scan_sample(db, spec, batch, sampler, actor)
+    return batch
 
 
 def load_records(
@@ -126,7 +142,8 @@ def load_records(
     check_options(mode, on_error)
     if mode == "upsert" and not spec.key_fields:
         raise no_key_fields()
-    return run_load(
+    sampler = Sampler()
+    batch = run_load(
         db,
         spec,
         records_source(records),
@@ -135,7 +152,74 @@ def load_records(
         on_error=on_error,
         source_name="api",
         bus=bus,
+        sampler=sampler,
     )
+    _scan_sample(db, spec, batch, sampler, actor)
+    return batch
+
+
+def _scan_sample(
+    db: Database, spec: ResourceSpec, batch: LoadBatch, sampler: Sampler, actor: Principal
+) -> None:
+    """Classification scan of the load's sample (after it committed; never fails the load)."""
+    if batch.status == "failed" or not sampler.rows:
+        return
+    from cityos.protection.review import propose_from_sample
+
+    try:
+        propose_from_sample(db, spec.id, sampler.fields, sampler.rows, actor, batch_id=batch.id)
+    except Exception:  # the load is committed: a scan problem must not turn it into an error
+        log.exception("classification scan after load %s failed", batch.id)
+
+
+# --------------------------------------------------------------------------- encryption
+
+
+def change_with_encryption(
+    db: Database,
+    resource_id: str,
+    change: Callable[[Session], T],
+    *,
+    actor: Principal | None = None,
+) -> tuple[T, dict[str, list[str]]]:
+    """Run ``change`` (e.g. a grade confirmation) and bring the stored table's encryption in
+    line with the items' grades, in one transaction under the resource's write lock.
+
+    Returns what ``change`` returned and {"encrypted": [...], "decrypted": [...]}."""
+    with write_lock(db, resource_id) as (conn, session):
+        result = change(session)
+        session.flush()
+        changed: dict[str, list[str]] = {"encrypted": [], "decrypted": []}
+        record = session.get(DatastoreTable, resource_id)
+        if record is not None:
+            _resource, spec = load_spec(session, resource_id)
+            changed = convert(conn, session, record, spec.encrypt)
+            if changed["encrypted"] or changed["decrypted"]:
+                audit(
+                    session,
+                    actor,
+                    "datastore.encryption.change",
+                    "resource",
+                    resource_id,
+                    **changed,
+                )
+        return result, changed
+
+
+def encrypted_fields_of(db: Database, resource_id: str) -> list[str]:
+    """The fields of a resource stored encrypted at rest."""
+    with db.session() as session:
+        return encrypted_fields(session.get(DatastoreTable, resource_id))
+
+
+def reencrypt_all(db: Database) -> dict[str, int]:
+    """After a data key rotation: every table's rows moved to its current key (resource id →
+    rows rewritten), one batch per transaction."""
+    with db.session() as session:
+        ids = [
+            t.resource_id for t in session.scalars(select(DatastoreTable)) if encrypted_fields(t)
+        ]
+    return {rid: reencrypt_table(db, rid) for rid in ids}
 
 
 # --------------------------------------------------------------------------- reading
@@ -171,7 +255,11 @@ def query(
     if view.record is not None:
         shape = query_shape(filters, sort)
         if all(spec.field(f) is not None for f in shape) and shape[:1] != spec.key_fields[:1]:
-            indexer_for(db).note(resource_id, shape, int(view.record.row_count or 0))
+            # an encrypted field is looked up through its blind index (which has its own index)
+            alone = len(shape) == 1 and shape[0] in view.encrypted
+            shape = tuple(bi_name(f) if f in view.encrypted else f for f in shape)
+            if not alone:
+                indexer_for(db).note(resource_id, shape, int(view.record.row_count or 0))
     return result
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Double,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -32,6 +33,7 @@ from sqlalchemy.types import TypeEngine
 
 from cityos.core.db import Database, UTCDateTime, utcnow
 from cityos.core.errors import ProblemError, conflict, not_found
+from cityos.datastore.crypt import bi_name, ct_name, encrypted_fields, needs_encryption
 from cityos.datastore.models import DatastoreTable
 
 RESOURCE_ID_RE = re.compile(r"^[A-Za-z0-9_]{1,40}$")
@@ -47,6 +49,7 @@ def sql_type(data_type: str) -> TypeEngine[Any]:
         "boolean": Boolean(create_constraint=False),
         "date": Date(),
         "datetime": UTCDateTime(),
+        "ciphertext": LargeBinary(),  # an encrypted field's envelope blobs (crypt.py)
     }
     return types.get(data_type, Text())
 
@@ -58,6 +61,7 @@ class FieldSpec:
     data_type: str
     length: int | None
     required: bool
+    encrypt: bool = False  # stored encrypted at rest (the item's grade or sensitivity)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,11 @@ class ResourceSpec:
             if f.field == name:
                 return f
         return None
+
+    @property
+    def encrypt(self) -> set[str]:
+        """The fields to store encrypted."""
+        return {f.field for f in self.fields if f.encrypt}
 
 
 def table_name(resource_id: str) -> str:
@@ -106,7 +115,14 @@ def spec_of(session: Session, resource: Any, items: list[Any] | None = None) -> 
     if items is None:
         items = catalog.get_items(session, resource.id)
     fields = tuple(
-        FieldSpec(i.field, i.name or i.field, i.data_type, i.length, bool(i.required))
+        FieldSpec(
+            i.field,
+            i.name or i.field,
+            i.data_type,
+            i.length,
+            bool(i.required),
+            needs_encryption(i.grade, i.sensitivity),
+        )
         for i in items
         if i.field != ID_COLUMN
     )
@@ -122,8 +138,14 @@ def spec_of(session: Session, resource: Any, items: list[Any] | None = None) -> 
     )
 
 
-def physical_table(name: str, columns: dict[str, str]) -> Table:
-    """A Core ``Table`` for the stored columns (its own MetaData: never part of the app schema)."""
+def physical_table(
+    name: str, columns: dict[str, str], encrypted: list[str] | set[str] | tuple[str, ...] = ()
+) -> Table:
+    """A Core ``Table`` for the stored columns (its own MetaData: never part of the app schema);
+    an encrypted field also has its ciphertext and blind-index columns."""
+    extra: list[Column[Any]] = []
+    for field in sorted(encrypted):
+        extra += [Column(ct_name(field), LargeBinary()), Column(bi_name(field), Text())]
     return Table(
         name,
         MetaData(),
@@ -134,6 +156,7 @@ def physical_table(name: str, columns: dict[str, str]) -> Table:
             autoincrement=True,
         ),
         *(Column(field, sql_type(data_type)) for field, data_type in columns.items()),
+        *extra,
     )
 
 
@@ -174,7 +197,14 @@ def _table_exists(conn: Connection, name: str) -> bool:
     return conn.exec_driver_sql(sql, {"n": name}).first() is not None
 
 
-def _create_key_indexes(conn: Connection, table: Table, keys: tuple[str, ...]) -> None:
+def physical_keys(
+    keys: tuple[str, ...] | list[str], encrypted: list[str] | set[str]
+) -> tuple[str, ...]:
+    """The columns a key's unique index is on: an encrypted field's blind index."""
+    return tuple(bi_name(k) if k in encrypted else k for k in keys)
+
+
+def create_key_indexes(conn: Connection, table: Table, keys: tuple[str, ...]) -> None:
     """A unique index on the key, and an index on every key field (the first is covered)."""
     if not keys:
         return
@@ -194,7 +224,7 @@ def _create_key_indexes(conn: Connection, table: Table, keys: tuple[str, ...]) -
         Index(f"{name}_k{n}", table.c[key]).create(conn)
 
 
-def _drop_key_indexes(conn: Connection, name: str, keys: list[str]) -> None:
+def drop_key_indexes(conn: Connection, name: str, keys: list[str]) -> None:
     if not keys:
         return
     names = [f"{name}_key"] + [f"{name}_k{n}" for n in range(1, len(keys))]
@@ -216,13 +246,20 @@ def sync_table(conn: Connection, session: Session, spec: ResourceSpec) -> Datast
         session.add(record)
     columns: dict[str, str] = dict(record.columns or {})
     if not _table_exists(conn, name):
+        from cityos.datastore.reencrypt import create_index_columns, set_encrypted
+
         columns = {f.field: f.data_type for f in spec.fields}
-        table = physical_table(name, columns)
+        encrypt = spec.encrypt
+        table = physical_table(name, columns, encrypt)
         table.create(conn)
-        _create_key_indexes(conn, table, spec.key_fields)
+        create_key_indexes(conn, table, physical_keys(spec.key_fields, encrypt))
+        create_index_columns(conn, table, encrypt)
         record.columns = columns
         record.key_fields = list(spec.key_fields)
         record.row_count = 0
+        record.encrypted = {}
+        if encrypt:
+            set_encrypted(session, record, encrypt)
         session.flush()
         return record
     for f in spec.fields:
@@ -236,12 +273,21 @@ def sync_table(conn: Connection, session: Session, spec: ResourceSpec) -> Datast
         elif stored != f.data_type:
             _change_type(conn, name, f, stored)
             columns[f.field] = f.data_type
+    encrypted = encrypted_fields(record)
     if list(spec.key_fields) != list(record.key_fields or []):
-        _drop_key_indexes(conn, name, list(record.key_fields or []))
-        _create_key_indexes(conn, physical_table(name, columns), spec.key_fields)
+        drop_key_indexes(conn, name, list(record.key_fields or []))
+        create_key_indexes(
+            conn,
+            physical_table(name, columns, encrypted),
+            physical_keys(spec.key_fields, encrypted),
+        )
         record.key_fields = list(spec.key_fields)
     record.columns = columns
     session.flush()
+    if spec.encrypt != set(encrypted):
+        from cityos.datastore.reencrypt import convert
+
+        convert(conn, session, record, spec.encrypt)
     return record
 
 

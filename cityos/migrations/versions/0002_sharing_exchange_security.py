@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 01:35:29.167424
+Create Date: 2026-11-25 01:42:08.075222
 """
 from __future__ import annotations
 
