@@ -80,8 +80,10 @@ class TreeHasher:
 
         self.leaf: Callable[[bytes], bytes] = leaf
         self.node: Callable[[bytes, bytes], bytes] = node
-        # a fresh hash object already fed the 0x00 prefix (for hot loops that hash in place)
+        # fresh hash objects already fed the 0x00 / 0x01 prefix (for hot loops that hash in
+        # place: ``h = new_node(); h.update(left + right); h.digest()`` is ``node(left, right)``)
         self.new_leaf: Callable[[], HashObject] = leaf_copy
+        self.new_node: Callable[[], HashObject] = node_copy
 
     def empty(self) -> bytes:
         """MTH of the empty tree: the hash of the empty string."""

@@ -11,9 +11,10 @@ What it finds, by leaf index:
 * ``truncated_head`` / ``truncated_counter``: signed heads or the log counter cover records that
   are gone (the tail was deleted).
 
-Speed: the database builds each row's canonical JSON itself (``json_quote`` on SQLite,
+Speed: the database builds each row's canonical JSON itself (``json_object`` on SQLite,
 ``to_json`` on PostgreSQL escape strings exactly as Python's ``json`` does), so Python gets four
-values per row and does two SM3 calls (the leaf and, on average, one tree node). A row whose
+values per row and does two SM3 calls (the leaf and, on average, one tree node), in place, with
+hashlib's OpenSSL SM3 when it has one; PostgreSQL sends them over a binary cursor. A row whose
 SQL-built text does not match is rebuilt in Python from its raw columns before it is reported,
 so an escaping difference can cost time but never raise a false alarm. Soundness: every string
 is a JSON-escaped token, integers are digits and ``detail`` is the only raw slot, so two
@@ -159,20 +160,60 @@ def _at(dialect: str) -> str:
     return "replace(at, ' ', 'T') || '+00:00'"
 
 
-def leaf_sql(dialect: str) -> str:
-    """(leaf_index, id, canonical leaf text (UTF-8) built by the database, leaf_hash)."""
-    q = lambda c: _q(dialect, c)  # noqa: E731
-    mark = "%s" if dialect == "postgresql" else "?"
-    text = (
+def _quoted_at(dialect: str) -> str:
+    """``at`` as a JSON string. On PostgreSQL it is a timestamptz: ``to_char`` gives digits and
+    separators only, nothing to escape (on SQLite it is text, escaped like the rest)."""
+    if dialect == "postgresql":
+        return f"""'"' || {_at(dialect)} || '"'"""
+    return _q(dialect, _at(dialect))
+
+
+def _sqlite_text() -> str:
+    """The leaf text on SQLite: two ``json_object`` calls around the raw ``detail``.
+
+    ``json_object`` writes ``{"k":v,...}`` with no spaces, keys in the order given, strings
+    escaped as ``json_quote`` does, integers as digits and NULL as ``null``: the canonical text
+    of those fields, in one call instead of two concatenations and a ``json_quote`` per field.
+    The first object ends with the quoted ``at`` (or ``null``), so ``rtrim`` drops exactly its
+    closing brace; the second starts with ``{"id":``, so ``ltrim`` drops exactly its opening one.
+    """
+    head = (
+        "json_object('action', action, 'actor_id', actor_id, 'actor_name', actor_name, "
+        f"'at', {_at('sqlite')})"
+    )
+    tail = (
+        "json_object('id', id, 'ip', ip, 'leaf_index', leaf_index, 'org_id', org_id, "
+        "'target_id', target_id, 'target_type', target_type)"
+    )
+    return f"""rtrim({head}, '}}') || ',"detail":' || detail || ',' || ltrim({tail}, '{{')"""
+
+
+def _postgresql_text() -> str:
+    q = lambda c: _q("postgresql", c)  # noqa: E731
+    return (
         f"""'{{"action":' || {q("action")} || ',"actor_id":' || {q("actor_id")}"""
-        f""" || ',"actor_name":' || {q("actor_name")} || ',"at":' || {q(_at(dialect))}"""
+        f""" || ',"actor_name":' || {q("actor_name")} || ',"at":' || {_quoted_at("postgresql")}"""
         f""" || ',"detail":' || detail || ',"id":' || id || ',"ip":' || {q("ip")}"""
         f""" || ',"leaf_index":' || leaf_index || ',"org_id":' || {q("org_id")}"""
         f""" || ',"target_id":' || {q("target_id")} || ',"target_type":' || {q("target_type")}"""
         """ || '}'"""
     )
+
+
+def leaf_sql(dialect: str, *, build_text: bool = True) -> str:
+    """(leaf_index, id, canonical leaf text (UTF-8) built by the database, leaf_hash).
+
+    ``build_text=False`` gives NULL texts: every row is then rebuilt in Python (the slow path
+    for a chunk the database cannot turn into text, e.g. a BLOB stored in a text column).
+    """
+    mark = "%s" if dialect == "postgresql" else "?"
     # as UTF-8 bytes, ready to hash (no decode into str and encode back per row)
-    data = f"convert_to({text}, 'UTF8')" if dialect == "postgresql" else f"CAST({text} AS BLOB)"
+    if not build_text:
+        data = "NULL"
+    elif dialect == "postgresql":
+        data = f"convert_to({_postgresql_text()}, 'UTF8')"
+    else:
+        data = f"CAST({_sqlite_text()} AS BLOB)"
     return (
         f"SELECT leaf_index, id, {data}, leaf_hash FROM audit_records "
         f"WHERE leaf_index >= {mark} AND leaf_index < {mark} ORDER BY leaf_index"
@@ -195,16 +236,25 @@ def _raw(connection: Connection) -> Any:
 
 
 def stream_leaves(
-    raw: Any, dialect: str, start: int = 0, end: int = 2**62, batch: int = BATCH
+    raw: Any,
+    dialect: str,
+    start: int = 0,
+    end: int = 2**62,
+    batch: int = BATCH,
+    *,
+    build_text: bool = True,
 ) -> Iterator[Sequence[tuple[Any, ...]]]:
     """Batches of (leaf_index, id, leaf text, leaf_hash) for leaves [start, end)."""
     if dialect == "postgresql":
-        cursor = raw.cursor(name=f"cityos_audit_{os.getpid()}_{time.monotonic_ns()}")
+        # binary: the leaf text and hash arrive as raw bytes (text format would send them as
+        # hex, twice the size, decoded on both sides)
+        name = f"cityos_audit_{os.getpid()}_{time.monotonic_ns()}"
+        cursor = raw.cursor(name=name, binary=True)
         cursor.itersize = batch
     else:
         cursor = raw.cursor()
     try:
-        cursor.execute(leaf_sql(dialect), (start, end))
+        cursor.execute(leaf_sql(dialect, build_text=build_text), (start, end))
         while rows := cursor.fetchmany(batch):
             yield rows
     finally:
@@ -217,6 +267,8 @@ def python_leaf_text(raw: Any, dialect: str, leaf_index: int) -> str | None:
     try:
         cursor.execute(raw_sql(dialect), (leaf_index,))
         row = cursor.fetchone()
+    except Exception:  # e.g. SQLite text that is not UTF-8: the driver cannot decode it
+        return None
     finally:
         cursor.close()
     if row is None:
@@ -287,54 +339,76 @@ class Scanner:
             self.problems.append(problem)
 
     def feed(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Check a batch of (leaf_index, id, leaf text bytes, stored leaf hash) rows.
+
+        The hot loop: per row one leaf hash and, on average, one node hash, computed in place
+        (no helper calls); anything unusual leaves the fast path for ``_irregular``/``_recheck``.
+        """
+        if not rows:
+            return
+        if self.first_id is None:  # the first row of a chunk is never a duplicate
+            self.first_index, self.first_id = rows[0][0], rows[0][1]
         stack = self.compact._stack
-        node = self._hasher.node
-        new_leaf = self._hasher.new_leaf
-        sizes = self.sizes
+        pop, push = stack.pop, stack.append
+        new_leaf, new_node = self._hasher.new_leaf, self._hasher.new_node
+        sizes, stacks = self.sizes, self.stacks
         expected, prev_id, tree_ok = self.expected, self.prev_id, self.tree_ok
+        # ids must grow with the leaf index; before the first row anything goes
+        last_id = -(2**63) if prev_id is None else prev_id
         local = self.compact.size  # leaves in ``compact`` (local to a chunk)
         for index, rid, text, stored in rows:
-            if index != expected:
-                if index > expected:
-                    self._add(
-                        Problem("missing", expected, None, {"last": index - 1, "after_id": prev_id})
-                    )
+            if index != expected or rid <= last_id:
+                if not self._irregular(index, rid, expected, prev_id):
+                    continue  # a duplicate leaf index: the row is skipped
+                if index != expected:
                     tree_ok = False  # no root can be rebuilt past a hole
                     expected = index
-                else:
-                    self._add(Problem("duplicate", index, rid))
-                    continue
-            if prev_id is not None and rid <= prev_id:
-                self._add(Problem("out_of_order", index, rid, {"after_id": prev_id}))
-            if self.first_id is None:
-                self.first_id, self.first_index = rid, index
             h = new_leaf()
             h.update(text if text is not None else b"")
             if h.digest() != stored:
-                self._recheck(index, rid, stored)
+                stored = self._recheck(index, rid, stored)
             if tree_ok:
                 # CompactRange.append inlined: one node hash per leaf on average
-                leaf_hash, n = bytes(stored or b""), local
+                n = local
                 while n & 1:
-                    leaf_hash = node(stack.pop(), leaf_hash)
+                    node = new_node()
+                    node.update(pop() + stored)
+                    stored = node.digest()
                     n >>= 1
-                stack.append(leaf_hash)
+                push(stored)
                 local += 1
+                if expected + 1 in sizes:
+                    stacks[expected + 1] = list(stack)
             expected += 1
-            prev_id = rid
-            if expected in sizes and tree_ok:
-                self.stacks[expected] = list(stack)
+            prev_id = last_id = rid
         self.compact.size = local
         self.expected, self.prev_id, self.tree_ok = expected, prev_id, tree_ok
 
-    def _recheck(self, index: int, rid: int, stored: bytes | None) -> None:
+    def _irregular(self, index: int, rid: int, expected: int, prev_id: int | None) -> bool:
+        """Report a hole, a repeated leaf index or a decreasing id; False: skip the row."""
+        if index < expected:
+            self._add(Problem("duplicate", index, rid))
+            return False
+        if index > expected:
+            self._add(Problem("missing", expected, None, {"last": index - 1, "after_id": prev_id}))
+        if prev_id is not None and rid <= prev_id:
+            self._add(Problem("out_of_order", index, rid, {"after_id": prev_id}))
+        return True
+
+    def _recheck(self, index: int, rid: int, stored: Any) -> bytes:
+        """A row whose SQL-built text missed its hash: rebuild the text in Python to be sure.
+
+        Returns the leaf hash to build the tree with (the stored one, as a head signed it).
+        """
+        stored = bytes(stored) if isinstance(stored, bytes | bytearray | memoryview) else b""
         text = self.fallback(index) if self.fallback else None
         if text is not None and self._hasher.leaf(text.encode("utf-8")) == stored:
-            return  # the database escaped a string differently; the row is intact
+            return stored  # the database escaped a string differently; the row is intact
         if text is None and self.fallback is not None:
             self._add(Problem("unreadable", index, rid, {"error": "bad column values"}))
         else:
             self._add(Problem("edited", index, rid))
+        return stored
 
 
 @dataclass
@@ -363,11 +437,14 @@ def scan_chunk(url: str, start: int, end: int, sizes: Sequence[int]) -> ChunkRes
 def _scan_chunk(connection: Connection, start: int, end: int, sizes: Sequence[int]) -> ChunkResult:
     dialect = connection.dialect.name
     raw = _raw(connection)
-    scanner = Scanner(
-        CompactRange(), start, sizes=sizes, fallback=lambda i: python_leaf_text(raw, dialect, i)
-    )
-    for rows in stream_leaves(raw, dialect, start, end):
-        scanner.feed(rows)
+    try:
+        scanner = _scan(raw, dialect, start, end, sizes, build_text=True)
+    except Exception:
+        # the database could not build some row's text (SQLite: a BLOB in a text column makes
+        # json_object fail): scan the chunk again with every text rebuilt in Python, so the
+        # culprit is named (``unreadable``) instead of the check failing
+        connection.rollback()
+        scanner = _scan(raw, dialect, start, end, sizes, build_text=False)
     return ChunkResult(
         start=start,
         end=scanner.expected,
@@ -379,6 +456,17 @@ def _scan_chunk(connection: Connection, start: int, end: int, sizes: Sequence[in
         stack=list(scanner.compact._stack),
         tree_ok=scanner.tree_ok,
     )
+
+
+def _scan(
+    raw: Any, dialect: str, start: int, end: int, sizes: Sequence[int], *, build_text: bool
+) -> Scanner:
+    scanner = Scanner(
+        CompactRange(), start, sizes=sizes, fallback=lambda i: python_leaf_text(raw, dialect, i)
+    )
+    for rows in stream_leaves(raw, dialect, start, end, build_text=build_text):
+        scanner.feed(rows)
+    return scanner
 
 
 # ----------------------------------------------------------------------------- whole log
