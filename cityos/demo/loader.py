@@ -25,11 +25,13 @@ from cityos.catalog.classes import DEPARTMENT_ROOT
 from cityos.catalog.schemas import ItemIn, ResourceIn
 from cityos.config import Settings
 from cityos.core.db import Database
+from cityos.crypto.envelope import configure as configure_keyring
 from cityos.datastore import services as datastore
 from cityos.demo.catalogue import RESOURCES
 from cityos.demo.orgs import ORG_BY_KEY, ORGS, AccountSpec, OrgSpec, all_accounts
 from cityos.demo.records import generate
 from cityos.demo.records_series import TAP_WATER_LAG_DAYS, hour_now
+from cityos.demo.services_registry import ensure_services
 from cityos.demo.spec import ResourceSpec
 from cityos.directory import services as directory
 from cityos.directory.schemas import OrganisationIn
@@ -51,7 +53,9 @@ class DemoSummary:
 
 
 def _database(settings: Settings) -> Database:
-    return Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    configure_keyring(db.engine, settings)  # the data dir's master key encrypts graded columns
+    return db
 
 
 def load_demo_if_empty(settings: Settings) -> bool:
@@ -96,6 +100,7 @@ def load_into(db: Database, *, now: datetime | None = None) -> DemoSummary:
         resource_id, _status = resources[spec.key]
         if spec.records and spec.status == "published":
             summary.records += _load_records(db, spec, resource_id, principals, moment, summary)
+    ensure_services(db, resources, principals)  # interface services (Art. 13 ¶2)
     summary.seconds = round(time.perf_counter() - started, 2)
     log.info(
         "Haikou demo: %s organisations, %s users, %s resources, %s records in %.1f s",
