@@ -8,9 +8,11 @@ for the bureau; calls take an authorization code (see ``call``).
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -22,7 +24,23 @@ from cityos.interfaces.models import InterfaceService
 from cityos.interfaces.proxy import runtime_of
 from cityos.interfaces.schemas import CommentIn, ServiceIn, ServiceList, ServiceOut, service_out
 
-router = APIRouter(prefix="/interfaces", tags=["interfaces"])
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    runtime = getattr(app.state, "interface_proxy", None)
+    if runtime is not None:
+        runtime.close()  # the proxy services' HTTP client
+
+
+router = APIRouter(prefix="/interfaces", tags=["interfaces"], lifespan=lifespan)
+CALL_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The service's declared inputs (see its own OpenAPI document)",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
 OFFICER = roles("data_officer", "admin")
 MAX_CALL_BODY = 64 * 1024
 
@@ -158,7 +176,7 @@ def _server(request: Request) -> str:
     return str(request.app.state.settings.base_url)
 
 
-@router.post("/{code}/call")
+@router.post("/{code}/call", openapi_extra=CALL_BODY)
 async def call_service(
     code: str, request: Request, ctx: CodeContext = Depends(code_context)
 ) -> JSONResponse:

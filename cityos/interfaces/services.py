@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cityos.audit.services import record as audit
@@ -273,6 +274,20 @@ def _next_code(session: Session) -> str:
     return f"FW-{number:06d}"
 
 
+def _insert_with_code(session: Session, service: InterfaceService, attempts: int = 5) -> None:
+    """Take the next FW- code; a concurrent registration that took it first makes us retry."""
+    for attempt in range(attempts):
+        service.code = _next_code(session)
+        try:
+            with session.begin_nested():
+                session.add(service)
+                session.flush()
+            return
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise conflict("busy", "Too many registrations at once; try again.") from None
+
+
 def _resource_for(session: Session, ident: str, actor: Principal) -> Resource:
     resource = catalog.get_resource(session, ident, actor)
     if not policy.can_edit(actor, resource):
@@ -291,7 +306,7 @@ def register(session: Session, data: ServiceIn, actor: Principal) -> InterfaceSe
     definition = build_definition(data, catalog.get_items(session, resource.id))
     now = utcnow()
     service = InterfaceService(
-        code=_next_code(session),
+        code="",
         name=data.name.strip(),
         description=data.description.strip(),
         provider_org_id=resource.provider_id,
@@ -306,8 +321,7 @@ def register(session: Session, data: ServiceIn, actor: Principal) -> InterfaceSe
         created_at=now,
         updated_at=now,
     )
-    session.add(service)
-    session.flush()
+    _insert_with_code(session, service)
     audit(
         session,
         actor,
