@@ -30,6 +30,8 @@ from cityos.incidents import views as incidents_views
 from cityos.interfaces import api as interfaces_api
 from cityos.interfaces import views as interfaces_views
 from cityos.portal import views as portal_views
+from cityos.protection import api as protection_api
+from cityos.protection import views as protection_views
 from cityos.sharing import api as sharing_api
 from cityos.sharing import tasks as sharing_tasks
 from cityos.sharing import views as sharing_views
@@ -37,13 +39,14 @@ from cityos.sharing import views as sharing_views
 
 def include_routes(app: FastAPI) -> None:
     api = APIRouter(prefix="/api/v1")
+    api.include_router(exchange_api.router)  # first: the high-rate calls match at once
     api.include_router(auth_api.router)
     api.include_router(directory_api.router)
     api.include_router(audit_api.router)
     api.include_router(incidents_api.router)
     api.include_router(catalog_api.router)
     api.include_router(datastore_api.router)
-    api.include_router(exchange_api.router)
+    api.include_router(protection_api.router)
     api.include_router(sharing_api.router)
     api.include_router(interfaces_api.router)
     app.include_router(api)
@@ -58,6 +61,7 @@ def include_routes(app: FastAPI) -> None:
     pages.include_router(catalog_views.router)
     pages.include_router(catalog_workbench.router)
     pages.include_router(datastore_views.router)
+    pages.include_router(protection_views.router)
     pages.include_router(audit_views.router)
     pages.include_router(incidents_views.router)
     pages.include_router(sharing_views.router)

@@ -119,6 +119,10 @@ class ItemOut(BaseModel):
     unit: str
     required: bool
     position: int
+    # 分级 (cityos.protection): confirmed grade, personal-information type, proposed/confirmed
+    grade: str = "一般-1"
+    pi_type: str | None = None
+    grade_status: str = "proposed"
 
 
 class ResourceOut(BaseModel):
@@ -147,6 +151,8 @@ class ResourceOut(BaseModel):
     status: str
     review_comment: str
     version: int
+    grade: str = "一般-1"  # 分级: 一般-1 … 一般-4, 重要, 核心
+    grade_status: str = "proposed"  # proposed (awaits a reviewer) | confirmed
     created_at: datetime
     updated_at: datetime
     items: list[ItemOut] = Field(default_factory=list)

@@ -153,7 +153,9 @@ def catalogue(request: Request, principal: Principal = Depends(public)) -> Respo
 @router.get("/catalog/{code}", response_class=HTMLResponse)
 def resource_page(code: str, request: Request, principal: Principal = Depends(public)) -> Response:
     """A resource's page: core metadata, items, data preview, API snippet and history."""
+    from cityos.datastore.services import encrypted_fields_of
     from cityos.directory.services import get_organisation
+    from cityos.protection.grades import pi_type_label
 
     with request.app.state.db.session() as session:
         resource = services.get_resource(session, code, principal)
@@ -180,5 +182,8 @@ def resource_page(code: str, request: Request, principal: Principal = Depends(pu
         "can_read_data": policy.can_read_data(principal, resource),
         "actions": services.allowed_actions(principal, resource),
         "base_url": request.app.state.settings.base_url.rstrip("/"),
+        # 分级: grade badges, and which items the datastore keeps encrypted at rest
+        "encrypted": set(encrypted_fields_of(request.app.state.db, resource.id)),
+        "pi_type_label": pi_type_label,
     }
     return render(request, "catalog/resource.html", context)

@@ -222,6 +222,7 @@ def package_dict(resource: Any, links: Links, lookups: Lookups) -> dict[str, Any
         "districts": ",".join(resource.districts or []),
         "published_on": resource.published_on.isoformat() if resource.published_on else "",
         "provider_code": org.uscc if org is not None else "",
+        "grade": resource.grade,  # 分级 (GB/T 43697; cityos.protection.grades)
     }
     return {
         "id": resource.id,

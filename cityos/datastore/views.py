@@ -36,6 +36,7 @@ from cityos.datastore.models import (
 from cityos.datastore.schemas import reason_text
 from cityos.datastore.sources import too_large
 from cityos.datastore.tables import spec_of
+from cityos.protection.grades import pi_type_label
 
 router = APIRouter()
 OFFICERS = ("data_officer", "admin")
@@ -192,12 +193,26 @@ def batch_page(
     context = {
         "batch": batch,
         "resource": resource,
+        "grading": _grading(db, batch) if resource is not None else None,
+        "pi_type_label": pi_type_label,
         "rows": [(r, reason_text(r)) for r in rows],
         "page": page,
         "pages": pages,
         **LABELS,
     }
     return render(request, "datastore/batch.html", context)
+
+
+def _grading(db: Any, batch: LoadBatch) -> dict[str, Any] | None:
+    """The scan's proposal when the resource's grades await a reviewer (待分级确认)."""
+    from cityos.protection import review
+
+    if batch.status == "failed":
+        return None
+    with db.session() as session:
+        if not review.awaiting(session, batch.resource_id):
+            return None
+    return review.get_grades(db, batch.resource_id)
 
 
 # --------------------------------------------------------------------------- fragments

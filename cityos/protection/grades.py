@@ -136,3 +136,19 @@ def type_label(kind: str) -> str:
 
 def category_label(category: str | None) -> str:
     return gettext(CATEGORY_LABELS[category]) if category else ""
+
+
+GENERAL_TYPE_LABELS = {
+    "date": lazy("Date"),
+    "datetime": lazy("Date and time"),
+    "age": lazy("Age"),
+    "point": lazy("Location (point)"),
+}
+
+
+def pi_type_label(kind: str | None) -> str:
+    """Label of a detector type or generalisable type; "" for none, the id for unknown ones."""
+    if not kind:
+        return ""
+    label = TYPE_LABELS.get(kind) or GENERAL_TYPE_LABELS.get(kind)
+    return gettext(label) if label is not None else kind

@@ -140,8 +140,11 @@ def awaiting(session: Session, resource_id: str) -> bool:
     return session.scalar(stmt) is not None
 
 
-def describe(resource: Resource, items: Sequence[ResourceItem]) -> dict[str, Any]:
-    """The resource's grades as the API and the review page show them."""
+def describe(
+    resource: Resource, items: Sequence[ResourceItem], encrypted: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The resource's grades as the API and the review page show them (``encrypted``: the
+    fields stored encrypted at rest)."""
     return {
         "id": resource.id,
         "code": resource.code,
@@ -160,15 +163,20 @@ def describe(resource: Resource, items: Sequence[ResourceItem]) -> dict[str, Any
                 "detected": list(i.detected or []),
                 "sensitivity": i.sensitivity,
                 "grade_status": i.grade_status,
+                "encrypted": i.field in encrypted,
             }
             for i in items
         ],
     }
 
 
-def get_grades(session: Session, ident: str) -> dict[str, Any]:
-    resource = _resource(session, ident)
-    return describe(resource, catalog.get_items(session, resource.id))
+def get_grades(db: Database, ident: str) -> dict[str, Any]:
+    from cityos.datastore import services as datastore
+
+    with db.session() as session:
+        resource = _resource(session, ident)
+        encrypted = datastore.encrypted_fields_of(db, resource.id)
+        return describe(resource, catalog.get_items(session, resource.id), encrypted)
 
 
 def _resource(session: Session, ident: str) -> Resource:
@@ -281,4 +289,7 @@ def confirm(db: Database, ident: str, decision: Decision, actor: Principal) -> d
         return after
 
     after, encryption = datastore.change_with_encryption(db, resource_id, change, actor=actor)
+    encrypted = datastore.encrypted_fields_of(db, resource_id)
+    for item in after["items"]:
+        item["encrypted"] = item["field"] in encrypted
     return {**after, "encryption": encryption}
