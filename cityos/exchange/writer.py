@@ -5,7 +5,8 @@ per call would serialise every call on the audit log's counter (and on SQLite on
 write lock), so calls hand their record to one writer thread per process instead:
 
 1. the call queues (action, target, detail) and waits;
-2. the writer takes everything queued (up to ``MAX_BATCH``), appends it with
+2. the writer takes everything queued within ``GATHER_WINDOW`` of the first record (up to
+   ``MAX_BATCH``), appends it with
    ``cityos.audit.services.record`` in ONE transaction, whose commit gives the records their
    dense leaf indexes under the log counter's lock (the leaf-order guarantees of
    cityos/audit/services.py are kept: it is an ordinary audited transaction), and commits;
@@ -38,6 +39,9 @@ from cityos.exchange.models import AuthorizationCode
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
+# after the first record, wait this long for others: one commit then serves many calls (the
+# latency a call pays for it is bounded by this window plus one commit)
+GATHER_WINDOW = 0.004
 USAGE_INTERVAL = 1.0
 
 
@@ -145,9 +149,10 @@ class AuditWriter:
                 first = None
             stop = first is _STOP
             batch: list[Entry] = [first] if isinstance(first, Entry) else []
-            while len(batch) < MAX_BATCH:
+            window = time.monotonic() + GATHER_WINDOW
+            while batch and len(batch) < MAX_BATCH and not stop:
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, window - time.monotonic()))
                 except queue.Empty:
                     break
                 if item is _STOP:

@@ -30,7 +30,6 @@ PEOPLE_ITEMS: list[tuple[str, str, str, str, str | None]] = [
 DISTRICTS = ("秀英区", "龙华区", "琼山区", "美兰区")
 
 
-
 PEOPLE = [
     {
         "id_card": f"46010019900101{n:04d}",
