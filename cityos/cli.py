@@ -303,6 +303,65 @@ def classify(file: Path, fmt: str, sample: int, min_ratio: float) -> None:
     sys.exit(classify_file(file, fmt, sample, min_ratio))
 
 
+@main.group()
+def crypto() -> None:
+    """Keys of the encryption at rest (SM4 data keys wrapped by the master key)."""
+
+
+@crypto.command("rotate")
+@data_dir_option
+@click.option("--purpose", "only", multiple=True, help="Key purpose (default: all but indexes).")
+@click.option("--no-reencrypt", is_flag=True, help="Only rotate; leave old rows on old keys.")
+def crypto_rotate(data_dir: str | None, only: tuple[str, ...], no_reencrypt: bool) -> None:
+    """New data keys (old ones still decrypt), then re-encrypt stored columns in batches."""
+    from cityos.crypto.rotation import rotate
+
+    db = _database(data_dir)
+    try:
+        report = rotate(db, list(only) or None, reencrypt=not no_reencrypt)
+    finally:
+        db.dispose()
+    for purpose, key_id in sorted(report.rotated.items()):
+        click.echo(f"rotated {purpose}: new key {key_id}")
+    for resource_id, rows in sorted(report.reencrypted.items()):
+        click.echo(f"re-encrypted ds_{resource_id}: {rows} rows")
+    if not report.rotated:
+        click.echo("No data key to rotate.", err=True)
+
+
+@crypto.command("rewrap")
+@data_dir_option
+def crypto_rewrap(data_dir: str | None) -> None:
+    """Re-wrap data keys with the first CITYOS_MASTER_KEY (new,old: then drop the old one)."""
+    from cityos.crypto.rotation import rewrap
+
+    db = _database(data_dir)
+    try:
+        counts = rewrap(db)
+    finally:
+        db.dispose()
+    for version, n in sorted(counts.items()):
+        click.echo(f"master {version}: wraps {n} data keys")
+
+
+@crypto.command("status")
+@data_dir_option
+def crypto_status(data_dir: str | None) -> None:
+    """The current master key's fingerprint, data keys per master key, and key purposes."""
+    from cityos.crypto.rotation import status
+
+    db = _database(data_dir)
+    try:
+        info = status(db)
+    finally:
+        db.dispose()
+    click.echo(f"current master key: {info.current_master}")
+    for version, n in sorted(info.masters.items()):
+        click.echo(f"master {version}: wraps {n} data keys")
+    for purpose in info.purposes:
+        click.echo(f"purpose {purpose}")
+
+
 def _database(data_dir: str | None) -> Any:
     from cityos.core.db import Database
     from cityos.core.migrate import upgrade
