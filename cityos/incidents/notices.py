@@ -123,6 +123,7 @@ def context(db: Database, session: Session, incident: Incident, settings: Any) -
         "remedies": [e for e in events if e.kind == "remedy"],
         "events": events,
         "event_label": lambda kind: zh(EVENT_LABELS.get(kind) or kind),
+        "status_of": lambda status: zh(STATUS_LABELS.get(status) or status),
         "evidence": services.evidence(session, incident.id, limit=EVIDENCE_SHOWN),
         "evidence_shown": EVIDENCE_SHOWN,
         "contact": settings.incident_contact,

@@ -20,10 +20,12 @@ from cityos.audit.services import record as audit
 from cityos.auth.principal import Principal
 from cityos.core.db import utcnow
 from cityos.core.errors import ProblemError, conflict, forbidden, invalid, not_found
+from cityos.core.i18n import gettext
 from cityos.incidents.detection import DetectReport, detect
 from cityos.incidents.models import (
     RULES,
     SEVERITIES,
+    STATUS_LABELS,
     STATUSES,
     Incident,
     IncidentEvent,
@@ -219,12 +221,12 @@ def change_status(
     if not can_manage(actor):
         raise forbidden("Only the bureau and security reviewers may change an incident's status.")
     if status not in STATUSES:
-        raise invalid("bad_status", "Unknown status: {status}", status=str(status)[:20])
+        raise invalid("bad_status", "Unknown status: {value}", value=str(status)[:20])
     if status not in TRANSITIONS[incident.status]:
         raise conflict(
             "incident_state",
-            "The incident is {status}; it cannot be changed that way.",
-            status=incident.status,
+            "The incident is {state}; it cannot be changed that way.",
+            state=gettext(STATUS_LABELS[incident.status]),
         )
     reason = reason.strip()
     if not reason:
@@ -304,6 +306,10 @@ def _suspend_code(session: Session, incident: Incident, actor: Principal, reason
         raise ProblemError(
             409, "remedy_unavailable", "Suspending codes is not available."
         ) from None
+    from cityos.exchange.services import get_code
+
+    if get_code(session, incident.code_key_id).status != "active":
+        raise conflict("code_state", "The code is no longer active.")
     suspend_code(session, incident.code_key_id, actor, reason)
     return incident.code_key_id
 
