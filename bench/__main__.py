@@ -1,4 +1,4 @@
-"""`python -m bench [load|query|search|all] [--rows N] [--backend ...] [--quick]`.
+"""`python -m bench [load|query|search|audit|pii|all] [--rows N] [--backend ...] [--quick]`.
 
 Prints the results table and records the run in docs/benchmarks.md (unless --no-record).
 """
@@ -17,9 +17,15 @@ from bench.common import Result, log, pg_available, pg_drop_created
 
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("suite", nargs="?", default="all", choices=("load", "query", "search", "all"))
+    p.add_argument(
+        "suite",
+        nargs="?",
+        default="all",
+        choices=("load", "query", "search", "audit", "pii", "all"),
+    )
     p.add_argument("--rows", type=int, help="CSV rows (default 1,000,000; --quick 100,000)")
     p.add_argument("--resources", type=int, help="catalogue size (default 10,000; --quick 1,000)")
+    p.add_argument("--records", type=int, help="audit records (default 1,000,000; --quick 100,000)")
     p.add_argument("--backend", default="both", choices=("sqlite", "postgresql", "both"))
     p.add_argument("--quick", action="store_true", help="smaller data, fewer requests")
     p.add_argument("--no-record", action="store_true", help="do not write docs/benchmarks.md")
@@ -27,9 +33,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def command_line(args: argparse.Namespace) -> str:
-    parts = ["python -m bench", args.suite, f"--rows {args.rows}", f"--backend {args.backend}"]
+    parts = ["python -m bench", args.suite]
+    if args.suite in ("load", "query", "all"):
+        parts.append(f"--rows {args.rows}")
+    if args.suite != "pii":
+        parts.append(f"--backend {args.backend}")
     if args.suite in ("search", "all"):
         parts.append(f"--resources {args.resources}")
+    if args.suite in ("audit", "all"):
+        parts.append(f"--records {args.records}")
     return " ".join(parts + (["--quick"] if args.quick else []))
 
 
@@ -77,6 +89,10 @@ def run_backend(
         data.inst.db.dispose()
     if args.suite in ("search", "all"):
         attempt("search", do_search)
+    if args.suite in ("audit", "all"):
+        from bench import audit_verify
+
+        attempt("audit", lambda: results.extend(audit_verify.run(backend, args.records)))
     return results
 
 
@@ -84,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     args.rows = args.rows or (100_000 if args.quick else 1_000_000)
     args.resources = args.resources or (1_000 if args.quick else 10_000)
+    args.records = args.records or (100_000 if args.quick else 1_000_000)
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results: list[Result] = []
     notes: list[str] = []
@@ -91,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     sha = report.commit()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still drop the PG databases
     try:
+        if args.suite in ("pii", "all"):  # no database: once, whatever the backend
+            from bench import pii_scan
+
+            results += pii_scan.run(repeat=2 if args.quick else 3)
         for backend in backends:
             if backend == "postgresql" and not pg_available():
                 notes.append("PostgreSQL unreachable: its benchmarks were skipped.")
