@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -17,13 +19,29 @@ PAGE_SIZE = 100
 ACTIONS = ("revoke", "suspend", "resume", "renew")
 
 
-def _exchange_issue_code() -> bool:
-    """Whether the exchange (authorization codes) is installed yet."""
+CODES_PAGE = "/exchange/grants/{grant_id}/codes"
+
+
+def _codes(request: Request, session: Any, principal: Principal, grant: Any) -> dict[str, Any]:
+    """The exchange's authorization codes of the grant, when the exchange is installed.
+
+    The exchange helper owns codes (cityos.exchange.services.issue_code and its page); this
+    page only links to it and counts the codes, so nothing here issues or shows a secret."""
+    installed = any(getattr(r, "path", "") == CODES_PAGE for r in request.app.routes)
     try:
         from cityos.exchange import services as exchange
     except ImportError:
-        return False
-    return hasattr(exchange, "issue_code")
+        return {"installed": False}
+    if not installed or not hasattr(exchange, "list_codes"):
+        return {"installed": False}
+    codes = exchange.list_codes(session, grant.id)
+    return {
+        "installed": True,
+        "url": CODES_PAGE.format(grant_id=grant.id),
+        "total": len(codes),
+        "active": sum(1 for c in codes if c.status == "active"),
+        "can_issue": bool(getattr(exchange, "can_issue", lambda *_: False)(principal, grant)),
+    }
 
 
 @router.get("/sharing/grants", response_class=HTMLResponse)
@@ -58,6 +76,7 @@ def _grant_page(
     with request.app.state.db.session() as session:
         grant = grant_services.get_grant(session, principal, grant_id)
         shown = present.grants_out(session, [grant], with_usage=True)[0]
+        codes = _codes(request, session, principal, grant)
         items = item_rows(
             [i for i in catalog.get_items(session, grant.resource_id) if i.field in grant.items]
         )
@@ -73,7 +92,7 @@ def _grant_page(
         "origin": origin,
         "can_manage": rules.can_manage_grant(principal, grant),
         "is_consumer": grant.consumer_org_id in principal.org_ids,
-        "exchange_ready": _exchange_issue_code(),
+        "codes": codes,
         "labels": labels,
         "problem": problem,
         "done": request.query_params.get("done", ""),

@@ -49,6 +49,13 @@ def test_subscribe_from_the_catalogue_page(world: World) -> None:
     page = world.client.get(response.headers["location"])
     assert page.status_code == 200 and "已订阅" in page.text and "订阅（无条件共享）" in page.text
     assert 'id="grant-codes"' in page.text  # the place of the exchange's authorization codes
+    from cityos.sharing.views_grants import CODES_PAGE
+
+    if any(getattr(r, "path", "") == CODES_PAGE for r in world.app.routes):
+        assert "签发或管理接口授权码" in page.text and "共 0 个接口授权码" in page.text
+        assert re.search(r'href="/exchange/grants/[0-9a-f]{32}/codes"', page.text)
+    else:
+        assert "授权码将在此签发" in page.text
     # without the form token, nothing happens
     refused = world.client.post("/sharing/subscriptions", data={"resource": free["code"]})
     assert refused.status_code == 403
@@ -123,6 +130,7 @@ def test_provider_decides_on_the_page(world: World) -> None:
     grants = world.client.get("/sharing/grants?as=provider").text
     assert "本部门数据的授权" in grants and "市民政局" in grants and "调用次数" in grants
     assert "尚未使用" in grants
+    assert 'name="next" value="list"' in grants and "撤销理由（必填）" in grants
     number = re.search(r'href="/sharing/grants/(SQ-[0-9-]+)"', grants)
     assert number is not None
     grant_page = world.client.get(f"/sharing/grants/{number.group(1)}").text
