@@ -28,6 +28,7 @@ from cityos.core.db import Database
 from cityos.crypto.envelope import configure as configure_keyring
 from cityos.datastore import services as datastore
 from cityos.demo.catalogue import RESOURCES
+from cityos.demo.grading import ensure_grades
 from cityos.demo.orgs import ORG_BY_KEY, ORGS, AccountSpec, OrgSpec, all_accounts
 from cityos.demo.records import generate
 from cityos.demo.records_series import TAP_WATER_LAG_DAYS, hour_now
@@ -101,6 +102,7 @@ def load_into(db: Database, *, now: datetime | None = None) -> DemoSummary:
         if spec.records and spec.status == "published":
             summary.records += _load_records(db, spec, resource_id, principals, moment, summary)
     ensure_services(db, resources, principals)  # interface services (Art. 13 ¶2)
+    ensure_grades(db, resources, principals)  # 分级: the population resource confirmed
     summary.seconds = round(time.perf_counter() - started, 2)
     log.info(
         "Haikou demo: %s organisations, %s users, %s resources, %s records in %.1f s",
