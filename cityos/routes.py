@@ -24,6 +24,7 @@ from cityos.dcat import api as dcat_api
 from cityos.directory import api as directory_api
 from cityos.directory import views as directory_views
 from cityos.exchange import api as exchange_api
+from cityos.exchange import views as exchange_views
 from cityos.incidents import api as incidents_api
 from cityos.incidents import tasks as incidents_tasks
 from cityos.incidents import views as incidents_views
@@ -61,6 +62,7 @@ def include_routes(app: FastAPI) -> None:
     pages.include_router(catalog_views.router)
     pages.include_router(catalog_workbench.router)
     pages.include_router(datastore_views.router)
+    pages.include_router(exchange_views.router)
     pages.include_router(protection_views.router)
     pages.include_router(audit_views.router)
     pages.include_router(incidents_views.router)

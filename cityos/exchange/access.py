@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, select
 from cityos.auth.access import _tag
 from cityos.core.db import utcnow
 from cityos.core.errors import ProblemError
+from cityos.core.i18n import lazy
 from cityos.exchange import codes
 from cityos.exchange.models import AuthorizationCode
 from cityos.exchange.ratelimit import Limiter, LocalLimiter, make_limiter, retry_after
@@ -200,11 +201,11 @@ async def deny(
 
 def _check(row: Any, now: datetime, day: date) -> ProblemError | None:
     if row.status == "revoked":
-        return _problem(401, "code_revoked", "The authorization code was revoked.")
+        return _problem(401, "code_revoked", lazy("The authorization code was revoked."))
     if row.status == "suspended":
-        return _problem(403, "code_suspended", "The authorization code is suspended.")
+        return _problem(403, "code_suspended", lazy("The authorization code is suspended."))
     if row.expires_at <= now or (row.overlap_until is not None and row.overlap_until <= now):
-        return _problem(401, "code_expired", "The authorization code has expired.")
+        return _problem(401, "code_expired", lazy("The authorization code has expired."))
     if (
         row.grant_status != "active"
         or row.valid_from is None
@@ -226,7 +227,9 @@ async def _rate(request: Request, key_id: str, per_minute: int) -> float:
 async def _code_context(request: Request) -> CodeContext:
     text = presented_code(request)
     if not text:
-        missing = _problem(401, "code_missing", "Present an authorization code (Bearer cos_…).")
+        missing = _problem(
+            401, "code_missing", lazy("Present an authorization code (Bearer cos_…).")
+        )
         raise await deny(request, missing, None)
     invalid_code: ProblemError | None = None
     try:
@@ -240,7 +243,7 @@ async def _code_context(request: Request) -> CodeContext:
         row = conn.execute(VERIFY, {"key_id": parsed.key_id}).first()
     rt = runtime(request.app)
     if row is None or not codes.secret_matches(rt.pepper(), parsed.secret, row.secret_hmac):
-        unknown = _problem(401, "code_unknown", "The authorization code is unknown.")
+        unknown = _problem(401, "code_unknown", lazy("The authorization code is unknown."))
         raise await deny(request, unknown, parsed.key_id)
     refused = _check(row, utcnow(), today())
     if refused is not None:
