@@ -11,6 +11,7 @@ from cityos.auth.access import authenticated, roles
 from cityos.auth.principal import Principal
 from cityos.core.errors import invalid
 from cityos.sharing import calendar, deadlines, grant_services, present, services
+from cityos.sharing.models import Grant, ShareRequest
 from cityos.sharing.schemas import (
     ApproveIn,
     CalendarDayIn,
@@ -33,12 +34,12 @@ def _limit_days(request: Request) -> int:
     return int(request.app.state.settings.share_decision_days)
 
 
-def _request_out(session: Session, share_request: object) -> RequestOut:
-    return present.requests_out(session, [share_request])[0]  # type: ignore[list-item]
+def _request_out(session: Session, share_request: ShareRequest) -> RequestOut:
+    return present.requests_out(session, [share_request])[0]
 
 
-def _grant_out(session: Session, grant: object, *, usage: bool = True) -> GrantOut:
-    return present.grants_out(session, [grant], with_usage=usage)[0]  # type: ignore[list-item]
+def _grant_out(session: Session, grant: Grant, *, usage: bool = True) -> GrantOut:
+    return present.grants_out(session, [grant], with_usage=usage)[0]
 
 
 # --------------------------------------------------------------------------- requests

@@ -87,7 +87,7 @@ def _requester_org(
     return org.id
 
 
-def _resource(session: Session, principal: Principal, ident: str) -> Resource:
+def shareable_resource(session: Session, principal: Principal, ident: str) -> Resource:
     """A published resource the principal may see; 不予共享 ones are refused with their basis."""
     resource = catalog.get_resource(session, ident, principal)
     if resource.status != "published":
@@ -176,7 +176,7 @@ def subscribe(
     now: datetime | None = None,
 ) -> Grant:
     """无条件共享: a grant of every item, at once (kind ``subscribe``, one year by default)."""
-    resource = _resource(session, principal, data.resource)
+    resource = shareable_resource(session, principal, data.resource)
     if resource.share_type != "unconditional":
         raise conflict(
             "request_required",
@@ -269,7 +269,7 @@ def create_request(
     limit_days: int = 10,
 ) -> ShareRequest:
     """Send a share request; due at the end of the ``limit_days``-th working day after today."""
-    resource = _resource(session, principal, data.resource)
+    resource = shareable_resource(session, principal, data.resource)
     requester = _requester_org(session, principal, data.requester_org_id, resource.provider_id)
     fields = _catalogue_fields(session, resource.id)
     items = _check_items(data.items, fields)

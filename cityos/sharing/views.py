@@ -79,7 +79,7 @@ def _form_page(
     problem: ProblemError | None = None,
 ) -> Response:
     with request.app.state.db.session() as session:
-        resource = services._resource(session, principal, ident)
+        resource = services.shareable_resource(session, principal, ident)
         items = catalog.get_items(session, resource.id)
         orgs = requester_orgs(session, principal, resource.provider_id)
     if not orgs:

@@ -134,3 +134,30 @@ def test_calendar_edit_moves_pending_due_times(world: World) -> None:
         == 204
     )
     assert _get(world, request_id).due_at == at("2026-03-20T23:59:59")
+
+
+def test_a_concurrent_duplicate_is_a_conflict_not_a_crash(world: World) -> None:
+    """Two requests racing past the duplicate check: the unique pending key refuses the second."""
+    import pytest
+
+    from cityos.core.errors import ProblemError
+
+    request_id = _submit(world, at("2026-03-09T09:00:00"))
+    with world.app.state.db.session() as session:
+        first = session.get(ShareRequest, request_id)
+        assert first is not None and first.pending_key
+        twin = ShareRequest(
+            kind="request",
+            resource_id=first.resource_id,
+            provider_org_id=first.provider_org_id,
+            requester_org_id=first.requester_org_id,
+            items=["name"],
+            period_start=first.period_start,
+            period_end=first.period_end,
+            submitted_at=first.submitted_at,
+            due_at=first.due_at,
+            pending_key=first.pending_key,
+        )
+        with pytest.raises(ProblemError) as caught:
+            services._insert(session, twin)
+        assert caught.value.status == 409 and caught.value.code == "duplicate_request"
