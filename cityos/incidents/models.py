@@ -50,6 +50,24 @@ STATUS_LABELS = {
     "contained": lazy("Contained"),
     "closed": lazy("Closed"),
 }
+METRIC_LABELS = {
+    "window_minutes": lazy("Window (minutes)"),
+    "peak_rows": lazy("Most rows in a window"),
+    "peak_calls": lazy("Most calls in a window"),
+    "baseline_rows": lazy("Usual rows per window"),
+    "baseline_calls": lazy("Usual calls per window"),
+    "threshold_rows": lazy("Row threshold"),
+    "threshold_calls": lazy("Call threshold"),
+    "baseline_days": lazy("Days of the baseline"),
+    "exports": lazy("Exports"),
+    "rows": lazy("Rows returned"),
+    "offhours": lazy("Off hours"),
+    "attempts": lazy("Attempts"),
+    "ips": lazy("IP addresses"),
+    "peak_attempts": lazy("Most attempts in a window"),
+    "threshold": lazy("Threshold"),
+    "codes": lazy("Codes tried"),
+}
 EVENT_LABELS = {
     "detected": lazy("Detected"),
     "evidence": lazy("Evidence added"),

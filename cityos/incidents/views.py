@@ -17,6 +17,7 @@ from cityos.core.web import check_csrf, render
 from cityos.incidents import notices, services
 from cityos.incidents.models import (
     EVENT_LABELS,
+    METRIC_LABELS,
     RULE_LABELS,
     RULES,
     SEVERITIES,
@@ -38,6 +39,7 @@ LABELS = {
     "severity_labels": SEVERITY_LABELS,
     "status_labels": STATUS_LABELS,
     "event_labels": EVENT_LABELS,
+    "metric_labels": METRIC_LABELS,
     "severity_class": SEVERITY_CLASS,
     "status_class": STATUS_CLASS,
 }
