@@ -13,7 +13,7 @@ from cityos.audit.models import AuditRecord
 from cityos.incidents.detection import detect
 from tests.conftest import Actors
 from tests.unit.incidents.conftest import NOW
-from tests.unit.incidents.world import World, make_world
+from tests.unit.incidents.world import PEOPLE, World, make_world
 
 
 @pytest.fixture
@@ -246,3 +246,31 @@ def test_detect_endpoint(world: World) -> None:
     )
     ran = world.client.post("/api/v1/incidents/detect", headers=world.headers("reviewer"))
     assert ran.status_code == 200 and ran.json()["scanned"] > 0
+
+
+def test_real_exchange_calls(world: World) -> None:
+    """Records written by the exchange itself: a pull is a spike for a tiny floor, and a call
+    with the revoked code is caught; the subjects come from the exchange's own row ids."""
+    from cityos.exchange.services import revoke_code
+    from cityos.incidents.rules import Config
+
+    code = {"Authorization": f"Bearer {world.plaintext}"}
+    pulled = world.client.get("/api/v1/exchange/records", headers=code)
+    assert pulled.status_code == 200, pulled.text
+    with world.db.session() as session:
+        revoke_code(session, world.code, None, "测试吊销")
+    refused = world.client.get("/api/v1/exchange/records", headers=code)
+    assert refused.status_code == 401 and refused.json()["code"] == "code_revoked"
+    report = detect(world.db, config=Config(spike_min_rows=3, spike_min_calls=1000))
+    assert len(report.opened) == 2
+    listed = world.client.get("/api/v1/incidents", headers=world.headers("admin")).json()
+    by_rule = {i["rule"]: i for i in listed["items"]}
+    revoked = by_rule["revoked_code_use"]
+    assert revoked["code_key_id"] == world.code and revoked["grant_id"] == world.grant_id
+    assert revoked["provider_org_id"] == world.provider  # the provider's officers see it
+    spike = by_rule["volume_spike"]
+    subjects = world.client.get(
+        f"/api/v1/incidents/{spike['id']}/subjects", headers=world.headers("officer_provider")
+    ).json()
+    assert subjects["count"] == len(PEOPLE) and subjects["rows_unknown"] == 0
+    assert {s["name"] for s in subjects["items"]} == {p["name"] for p in PEOPLE}

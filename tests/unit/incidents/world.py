@@ -44,6 +44,7 @@ class World:
     grant_id: str = ""
     grant_number: str = ""
     code: str = ""
+    plaintext: str = ""  # the code itself, for real calls through the exchange
     _tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -140,8 +141,8 @@ def make_world(app: FastAPI, client: TestClient, actors: Actors) -> World:
             allow_export=True,
         )
         world.grant_id, world.grant_number = grant.id, grant.number
-        code, _plain = issue_code(
+        code, plain = issue_code(
             session, grant, None, expires_at=NOW.replace(year=date.today().year + 1)
         )
-        world.code = code.key_id
+        world.code, world.plaintext = code.key_id, plain
     return world
