@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 01:42:08.075222
+Create Date: 2026-11-25 02:02:50.138957
 """
 from __future__ import annotations
 
