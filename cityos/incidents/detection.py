@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from cityos.audit.models import AuditRecord
@@ -96,7 +96,7 @@ def _run_chunk(db: Database, now: datetime, config: Config, report: DetectReport
         if end <= start:
             return True
         new = _accesses(session, start, end)
-        findings = _evaluate(session, new, end, config)
+        findings = _evaluate(session, new, start, config)
     with db.session() as session:
         locked = int(session.execute(_LOCK).scalar_one())
         if locked != start:
@@ -135,49 +135,57 @@ def _accesses(session: Session, start: int, end: int) -> list[Access]:
 
 def _span(
     session: Session,
+    chunk: Sequence[Access],
     new: Sequence[Access],
-    end: int,
+    start: int,
     window: timedelta,
     actions: Sequence[str],
     grant_ids: Sequence[str] | None = None,
 ) -> list[Access]:
-    """Records of ``actions`` from ``window`` before the first new access to the last one."""
+    """Records of ``actions`` from ``window`` before the first of ``new`` to the last one: the
+    chunk's own (already read) and the earlier ones still inside the window."""
     if not new:
         return []
     low = min(a.at for a in new) - window
     high = max(a.at for a in new)
+    grants = None if grant_ids is None else set(grant_ids)
+    out = [
+        a
+        for a in chunk
+        if a.action in actions and low < a.at <= high and (grants is None or a.grant_id in grants)
+    ]
     query = (
         select(*_columns())
-        .where(AuditRecord.at > low, AuditRecord.at <= high, AuditRecord.leaf_index <= end)
+        .where(AuditRecord.at > low, AuditRecord.at <= high, AuditRecord.leaf_index <= start)
         .where(AuditRecord.action.in_(list(actions)))
     )
-    out: list[Access] = []
-    if grant_ids is None:
-        out = [rules.parse(*row) for row in session.execute(query)]
-    else:
-        ids = sorted(set(grant_ids))
-        for i in range(0, len(ids), IN_BATCH):
-            chunk = query.where(
-                AuditRecord.target_type == "grant", AuditRecord.target_id.in_(ids[i : i + IN_BATCH])
-            )
-            out.extend(rules.parse(*row) for row in session.execute(chunk))
+    if grants is None:
+        out.extend(rules.parse(*row) for row in session.execute(query))
+        return out
+    ids = sorted(grants)
+    for i in range(0, len(ids), IN_BATCH):
+        chunk_query = query.where(
+            AuditRecord.target_type == "grant", AuditRecord.target_id.in_(ids[i : i + IN_BATCH])
+        )
+        out.extend(rules.parse(*row) for row in session.execute(chunk_query))
     return out
 
 
-def _evaluate(session: Session, new: list[Access], end: int, config: Config) -> list[Finding]:
+def _evaluate(session: Session, new: list[Access], start: int, config: Config) -> list[Finding]:
     if not new:
         return []
     uses = [a for a in new if a.ok_use and a.code]
     span_uses = _span(
         session,
+        new,
         uses,
-        end,
+        start,
         config.spike_window,
         rules.USE_ACTIONS,
         [a.grant_id for a in uses if a.grant_id],
     )
     failed = [a for a in new if a.action == rules.DENIED and a.result in rules.FAILED_RESULTS]
-    span_failed = _span(session, failed, end, config.failed_window, [rules.DENIED])
+    span_failed = _span(session, new, failed, start, config.failed_window, [rules.DENIED])
     baseline = _baseline(session, uses, config)
     working_day = _working_days(session)
     findings = rules.volume_spike(uses, span_uses, baseline, config)
@@ -386,20 +394,45 @@ def _apply(session: Session, finding: Finding, now: datetime, report: DetectRepo
 
 
 def _add_usage(session: Session, accesses: Sequence[Access]) -> None:
+    """Add the chunk's successful uses to the per-minute usage: one read, bulk writes."""
     buckets: dict[tuple[str, datetime], list[int]] = defaultdict(lambda: [0, 0])
     for a in accesses:
         if a.ok_use and a.code:
             bucket = buckets[(a.code, minute_of(a.at))]
             bucket[0] += a.rows
             bucket[1] += 1
-    for (code, minute), (rows, calls) in buckets.items():
-        row = session.get(IncidentUsage, (code, minute))
-        if row is None:
-            session.add(IncidentUsage(code_key_id=code, minute=minute, rows=rows, calls=calls))
+    if not buckets:
+        return
+    codes = sorted({code for code, _minute in buckets})
+    minutes = [minute for _code, minute in buckets]
+    existing: dict[tuple[str, datetime], tuple[int, int]] = {}
+    for i in range(0, len(codes), IN_BATCH):
+        rows = session.execute(
+            select(
+                IncidentUsage.code_key_id,
+                IncidentUsage.minute,
+                IncidentUsage.rows,
+                IncidentUsage.calls,
+            ).where(
+                IncidentUsage.code_key_id.in_(codes[i : i + IN_BATCH]),
+                IncidentUsage.minute >= min(minutes),
+                IncidentUsage.minute <= max(minutes),
+            )
+        )
+        for code, minute, n_rows, n_calls in rows:
+            existing[(code, minute)] = (int(n_rows), int(n_calls))
+    updates, inserts = [], []
+    for (code, minute), (n_rows, n_calls) in buckets.items():
+        old = existing.get((code, minute))
+        values = {"code_key_id": code, "minute": minute, "rows": n_rows, "calls": n_calls}
+        if old is None:
+            inserts.append(values)
         else:
-            row.rows += rows
-            row.calls += calls
-    session.flush()
+            updates.append(values | {"rows": old[0] + n_rows, "calls": old[1] + n_calls})
+    if inserts:
+        session.execute(insert(IncidentUsage), inserts)
+    if updates:
+        session.execute(update(IncidentUsage), updates)
 
 
 def _prune_usage(session: Session, now: datetime, config: Config) -> None:

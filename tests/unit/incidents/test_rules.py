@@ -221,11 +221,11 @@ def test_overlapping_runs_do_not_double_count(app: FastAPI) -> None:
     original = detection._evaluate
     calls = []
 
-    def racing(session, new, end, config):  # type: ignore[no-untyped-def]
+    def racing(session, new, start, config):  # type: ignore[no-untyped-def]
         if not calls:
             calls.append(1)
             detect(app.state.db, NOW)  # another run finishes first
-        return original(session, new, end, config)
+        return original(session, new, start, config)
 
     detection._evaluate = racing  # type: ignore[assignment]
     try:
