@@ -58,6 +58,12 @@ def create_grant(
 ) -> Grant:
     if valid_until < valid_from:
         raise invalid("bad_period", "The period ends before it starts.")
+    if resource.share_type == "none":
+        raise conflict(
+            "not_shareable",
+            "This resource is not shared (不予共享). Legal basis: {basis}",
+            basis=resource.share_basis or "—",
+        )
     if consumer_org_id == resource.provider_id:
         raise invalid("own_resource", "A department does not need a grant for its own data.")
     now = utcnow()
