@@ -24,6 +24,7 @@ from cityos.dcat import api as dcat_api
 from cityos.directory import api as directory_api
 from cityos.directory import views as directory_views
 from cityos.exchange import api as exchange_api
+from cityos.exchange import codes_api as exchange_codes_api
 from cityos.exchange import views as exchange_views
 from cityos.incidents import api as incidents_api
 from cityos.incidents import tasks as incidents_tasks
@@ -41,6 +42,7 @@ from cityos.sharing import views as sharing_views
 def include_routes(app: FastAPI) -> None:
     api = APIRouter(prefix="/api/v1")
     api.include_router(exchange_api.router)  # first: the high-rate calls match at once
+    api.include_router(exchange_codes_api.router)
     api.include_router(auth_api.router)
     api.include_router(directory_api.router)
     api.include_router(audit_api.router)

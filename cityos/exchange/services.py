@@ -219,8 +219,8 @@ def _stop(
     if code.status not in allowed:
         raise conflict(
             "code_state",
-            "The code is {status}; it cannot be changed that way.",
-            status=code.status,
+            "The code is {state}; it cannot be changed that way.",
+            state=code.status,
         )
     code.status = target
     if target == "revoked":
@@ -256,8 +256,8 @@ def resume_code(session: Session, key_id: str, actor: Principal | None) -> Autho
     if code.status != "suspended":
         raise conflict(
             "code_state",
-            "The code is {status}; it cannot be changed that way.",
-            status=code.status,
+            "The code is {state}; it cannot be changed that way.",
+            state=code.status,
         )
     code.status = "active"
     code.revoke_reason = ""
