@@ -17,6 +17,7 @@ from cityos.auth.principal import Principal
 from cityos.config import Settings
 from cityos.core.db import Database
 from cityos.core.migrate import MIGRATIONS_DIR, upgrade
+from cityos.crypto.envelope import configure as configure_keyring
 from cityos.directory.codes import make_uscc
 from cityos.directory.schemas import OrganisationIn
 from cityos.directory.services import create_organisation
@@ -117,6 +118,8 @@ def create(backend: str, name: str) -> Instance:
 def attach(backend: str, data_dir: Path, url: str, *, fresh: bool = False) -> Instance:
     """Open an instance; ``fresh``: create its organisations and people first."""
     db = Database(url)
+    # the instance's own master key (in its data dir) for the encryption at rest
+    configure_keyring(db.engine, Settings(data_dir=data_dir, database_url=url))
     if fresh:
         add_org(db, 1, "海口市大数据管理局", bureau=True)
         dept = add_org(db, 2, "海口市市场监督管理局")

@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, func, select, update
@@ -46,6 +47,8 @@ from cityos.crypto.sm import (
     SM4_KEY_SIZE,
     sm4_gcm_decrypt,
     sm4_gcm_encrypt,
+    sm4_gcm_opener,
+    sm4_gcm_sealer,
 )
 
 if TYPE_CHECKING:
@@ -259,6 +262,32 @@ def encrypt_with(key_id: str, key: bytes, plaintext: bytes, aad: bytes = b"") ->
     """``encrypt_value`` with a key already in hand: the same self-describing blob."""
     header = bytes([BLOB_VERSION]) + bytes.fromhex(key_id)
     return header + sm4_gcm_encrypt(key, plaintext, _value_aad(header, aad))
+
+
+def value_sealer(key_id: str, key: bytes, aad: bytes = b"") -> Callable[[bytes, bytes], bytes]:
+    """``encrypt_with`` for many values under one key and associated data (a column):
+    ``seal(nonce, plaintext) -> blob``, the same blob format; each nonce 12 fresh random
+    bytes (e.g. one ``os.urandom`` call sliced per chunk of values)."""
+    header = bytes([BLOB_VERSION]) + bytes.fromhex(key_id)
+    seal_raw = sm4_gcm_sealer(key, _value_aad(header, aad))
+
+    def seal(nonce: bytes, plaintext: bytes) -> bytes:
+        return header + nonce + seal_raw(nonce, plaintext)
+
+    return seal
+
+
+def value_opener(key_id: str, key: bytes, aad: bytes = b"") -> Callable[[bytes], bytes]:
+    """``decrypt_with`` for many blobs of one data key and associated data (a column)."""
+    header = bytes([BLOB_VERSION]) + bytes.fromhex(key_id)
+    open_raw = sm4_gcm_opener(key, _value_aad(header, aad))
+
+    def open_(blob: bytes) -> bytes:
+        if blob[:HEADER_SIZE] != header:
+            raise DecryptionError("the blob is not of this data key")
+        return open_raw(blob[HEADER_SIZE:])
+
+    return open_
 
 
 def decrypt_with(key: bytes, blob: bytes, aad: bytes = b"") -> bytes:

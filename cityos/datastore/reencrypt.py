@@ -15,6 +15,7 @@ transaction per batch, so loads and reads go on between batches (old blobs keep 
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Any
 
 from sqlalchemy import Column, Connection, Index, Table, bindparam, inspect, select, update
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from cityos.core.db import Database
 from cityos.crypto.envelope import blob_key_id
+from cityos.crypto.sm import GCM_NONCE_SIZE
 from cityos.datastore.crypt import (
     ColumnCipher,
     bi_name,
@@ -110,10 +112,11 @@ def _encrypt_column(
         .values({ct: bindparam("b_ct"), bi: bindparam("b_bi"), plain: None})
     )
     done = 0
+    encode = cipher.encoder(field, data_type)
     for rows in _batches(conn, table, plain):
         params = []
         for row_id, value in rows:
-            blob, index = cipher.encode(field, data_type, value)
+            blob, index = encode(value, os.urandom(GCM_NONCE_SIZE))
             params.append({"b_id": row_id, "b_ct": blob, "b_bi": index})
         conn.execute(stmt, params)
         done += len(rows)

@@ -43,6 +43,7 @@ from cityos.protection.scan import scan_columns
 
 PI_TYPES = (*TYPES, *GENERAL_TYPES)
 DECLARED = (PERSONAL, SENSITIVE_PERSONAL)  # declared sensitivities that raise a proposal
+SCANNED_TYPES = ("string", "text", "integer")
 
 
 # ----------------------------------------------------------------------------- the scan
@@ -73,18 +74,31 @@ def propose_from_sample(
     """Scan a load's sample and store the proposals; returns field → proposed grade."""
     with db.session() as session:
         items = {i.field: i for i in catalog.get_items(session, resource_id)}
+        # only text and integer columns can hold identifiers (numbers, booleans, dates cannot)
+        scanned = [
+            (position, f)
+            for position, f in enumerate(fields)
+            if f in items and items[f].data_type in SCANNED_TYPES
+        ]
         # the header hint reads the Chinese name and the field name
-        header = [f"{items[f].name} {f}" if f in items else f for f in fields]
-        reports = scan_columns(header, rows, sample=len(rows))
+        header = [f"{items[f].name} {f}" for _p, f in scanned]
+        columns = [p for p, _f in scanned]
+        reports = scan_columns(
+            header, ([row[p] for p in columns] for row in rows), sample=len(rows)
+        )
+        found = {f: report for (_p, f), report in zip(scanned, reports, strict=True)}
         proposals: dict[str, dict[str, Any]] = {}
-        for name, report in zip(fields, reports, strict=True):
+        for name in fields:
             item = items.get(name)
             if item is None:
                 continue
+            report = found.get(name)
+            detected = report.detected if report is not None else []
+            grade = report.suggested_grade if report is not None else BASELINE_GRADE
             proposals[name] = {
-                "detected": [{"type": t, "ratio": r} for t, r in report.detected],
-                "proposed_grade": item_proposal(report.suggested_grade, item.sensitivity),
-                "pi_type": report.detected[0][0] if report.detected else None,
+                "detected": [{"type": t, "ratio": r} for t, r in detected],
+                "proposed_grade": item_proposal(grade, item.sensitivity),
+                "pi_type": detected[0][0] if detected else None,
             }
         pending = catalog.record_grade_proposals(session, resource_id, proposals, resource_proposal)
         suggestion = resource_proposal(list(items.values()))
