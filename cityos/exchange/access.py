@@ -4,8 +4,8 @@ Per call, in this order (the first failure answers, and is audited as ``exchange
 
 1. the code is read from ``Authorization: Bearer cos_…`` or ``X-Authorization-Code``; shape and
    checksum are checked without the database (401 ``code_invalid``);
-2. ONE indexed query reads the code row joined with its grant (``exchange_codes.key_id`` is
-   unique): nothing is cached between calls, so a revocation, suspension or grant change
+2. ONE indexed query (cityos/exchange/lookup.py) reads the code row joined with its grant
+   (``key_id`` is unique): nothing is cached between calls, so a revocation, suspension or grant change
    committed by any process applies to the next call everywhere;
 3. HMAC-SM3(pepper, secret) is compared in constant time with the stored HMAC (a wrong secret
    answers like an unknown key id: 401 ``code_unknown``);
@@ -26,18 +26,16 @@ from datetime import date, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from sqlalchemy import bindparam, select
 
 from cityos.auth.access import _tag
 from cityos.core.db import utcnow
 from cityos.core.errors import ProblemError
 from cityos.core.i18n import lazy
 from cityos.exchange import codes
-from cityos.exchange.models import AuthorizationCode
+from cityos.exchange.lookup import Lookup
 from cityos.exchange.ratelimit import Limiter, LocalLimiter, make_limiter, retry_after
 from cityos.exchange.writer import AuditWriter
 from cityos.sharing.grants import today
-from cityos.sharing.models import Grant
 
 log = logging.getLogger(__name__)
 CODE_HEADER = "x-authorization-code"
@@ -97,6 +95,7 @@ class Runtime:
         self.plans: dict[str, Any] = {}
         self._db = app.state.db
         self._pepper: bytes | None = None
+        self.lookup = Lookup(app.state.db.engine)
 
     def pepper(self) -> bytes:
         if self._pepper is None:
@@ -131,34 +130,6 @@ def close_runtime(app: FastAPI) -> None:
 
 
 # ----------------------------------------------------------------------------- verification
-
-_C, _G = AuthorizationCode, Grant
-VERIFY = (
-    select(
-        _C.secret_hmac,
-        _C.status,
-        _C.expires_at,
-        _C.overlap_until,
-        _C.rate_limit_per_minute,
-        _C.grant_id,
-        _G.status.label("grant_status"),
-        _G.valid_from,
-        _G.valid_until,
-        _G.items,
-        _G.row_scope,
-        _G.allow_export,
-        _G.masking,
-        _G.purpose,
-        _G.version,
-        _G.resource_id,
-        _G.service_id,
-        _G.consumer_org_id,
-        _G.provider_org_id,
-    )
-    .select_from(_C)
-    .outerjoin(_G, _G.id == _C.grant_id)
-    .where(_C.key_id == bindparam("key_id"))
-)
 
 
 def presented_code(request: Request) -> str | None:
@@ -238,10 +209,8 @@ async def _code_context(request: Request) -> CodeContext:
         invalid_code = bad
     if invalid_code is not None:
         raise await deny(request, invalid_code, codes.key_id_of(text))
-    db = request.app.state.db
-    with db.engine.connect() as conn:
-        row = conn.execute(VERIFY, {"key_id": parsed.key_id}).first()
     rt = runtime(request.app)
+    row = rt.lookup.fetch(parsed.key_id)
     if row is None or not codes.secret_matches(rt.pepper(), parsed.secret, row.secret_hmac):
         unknown = _problem(401, "code_unknown", lazy("The authorization code is unknown."))
         raise await deny(request, unknown, parsed.key_id)
@@ -258,6 +227,7 @@ async def _code_context(request: Request) -> CodeContext:
         )
         raise await deny(request, limited, parsed.key_id, row)
     runtime(request.app).writer.touch(parsed.key_id)
+    assert row.grant_id and row.resource_id and row.consumer_org_id and row.provider_org_id
     return CodeContext(
         code_key_id=parsed.key_id,
         grant_id=row.grant_id,
@@ -265,13 +235,13 @@ async def _code_context(request: Request) -> CodeContext:
         service_id=row.service_id,
         consumer_org_id=row.consumer_org_id,
         provider_org_id=row.provider_org_id,
-        items=tuple(row.items or ()),
-        row_scope=dict(row.row_scope or {}),
+        items=tuple(row.items),
+        row_scope=row.row_scope,
         allow_export=bool(row.allow_export),
         purpose=row.purpose or "",
         ip=request.client.host if request.client else None,
         grant_version=int(row.version),
-        masking=dict(row.masking or {}),
+        masking=row.masking,
         valid_from=row.valid_from,
         valid_until=row.valid_until,
         expires_at=row.expires_at,

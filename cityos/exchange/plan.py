@@ -63,6 +63,9 @@ class Plan:
     encrypted: dict[str, str] = field(default_factory=dict)
     cipher: ColumnCipher | None = None
     table: Table | None = None  # the physical table, ciphertext and blind-index columns included
+    # prepared statements per query shape (cityos/exchange/statements.py)
+    statements: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    noted: set[tuple[str, ...]] = field(default_factory=set)  # query shapes told to the indexer
 
     @property
     def masked(self) -> frozenset[str]:

@@ -37,6 +37,7 @@ from cityos.datastore.query import (
 )
 from cityos.datastore.tables import ID_COLUMN
 from cityos.exchange.plan import Plan, scope_unenforceable
+from cityos.exchange.statements import prepare
 
 EQUALITY = ("eq", "in")
 EXPORT_TYPES = {
@@ -184,8 +185,12 @@ class Page:
 
 
 def _note_shape(db: Database, plan: Plan, filters: dict[str, Any], sort: str | None) -> None:
+    """Tell the datastore's indexer the shape of this query (once per plan and shape)."""
     shaped = {**filters, **{f"{f}__in": v for f, v in plan.scope.items()}}
     shape = query_shape(shaped, sort)
+    if shape in plan.noted:
+        return
+    plan.noted.add(shape)
     if any(f in plan.encrypted for f in shape):
         return
     if shape and shape[:1] != (ID_COLUMN,) and all(f in plan.full.columns for f in shape):
@@ -221,32 +226,46 @@ def page(
     view = plan.view
     if view.from_ is None:  # nothing loaded yet
         return Page(_field_out(plan, names), [], [], 0 if include_total else None)
-    where = where_clauses(plan, filters, q)
     selected = names if ID_COLUMN in names else [ID_COLUMN, *names]
     dialect = db.engine.dialect.name
-    stmt = (
-        select(*columns(plan, selected))
-        .select_from(view.from_)
-        .where(*where)
-        .order_by(*order_by(view, sort, dialect))
-        .limit(limit)
-        .offset(offset)
-    )
+    select_list = columns(plan, selected)
+    prepared = None
+    if not q:
+        prepared = prepare(
+            plan,
+            filters,
+            sort,
+            selected,
+            select_list,
+            lambda: where_clauses(plan, {}, None),
+            dialect,
+            split_key,
+        )
+    if prepared is not None:
+        stmt, count, params = prepared.page, prepared.count, prepared.params(filters, limit, offset)
+    else:
+        where = where_clauses(plan, filters, q)
+        stmt = (
+            select(*select_list)
+            .select_from(view.from_)
+            .where(*where)
+            .order_by(*order_by(view, sort, dialect))
+            .limit(limit)
+            .offset(offset)
+        )
+        count, params = select(func.count()).select_from(view.from_).where(*where), {}
     read = row_reader(plan, selected)
     records: list[dict[str, Any]] = []
     row_ids: list[int] = []
     mask = plan.mask
     with db.engine.connect() as conn:
-        for row in conn.execute(stmt):
+        for row in conn.execute(stmt, params):
             record = read(row)
             row_ids.append(int(record[ID_COLUMN]))
             if ID_COLUMN not in names:
                 del record[ID_COLUMN]
             records.append(mask(record))
-        total = None
-        if include_total:
-            count = select(func.count()).select_from(view.from_).where(*where)
-            total = int(conn.execute(count).scalar_one())
+        total = int(conn.execute(count, params).scalar_one()) if include_total else None
     _note_shape(db, plan, filters, sort)
     return Page(_field_out(plan, names), records, row_ids, total)
 

@@ -4,9 +4,9 @@ Every exchange call needs one audit record committed before its answer is sent. 
 per call would serialise every call on the audit log's counter (and on SQLite on the single
 write lock), so calls hand their record to one writer thread per process instead:
 
-1. the call queues (action, target, detail) and waits;
-2. the writer takes everything queued within ``GATHER_WINDOW`` of the first record (up to
-   ``MAX_BATCH``), appends it with
+1. the call adds (action, target, detail) to its event loop's batch and waits; a batch is handed
+   to the writer thread ``GATHER_WINDOW`` after its first record (one wake-up per batch);
+2. the writer takes every batch handed over (up to ``MAX_BATCH`` records), appends it with
    ``cityos.audit.services.record`` in ONE transaction, whose commit gives the records their
    dense leaf indexes under the log counter's lock (the leaf-order guarantees of
    cityos/audit/services.py are kept: it is an ordinary audited transaction), and commits;
@@ -20,10 +20,13 @@ write lock), so calls hand their record to one writer thread per process instead
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,7 +44,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 1000
 # after the first record, wait this long for others: one commit then serves many calls (the
 # latency a call pays for it is bounded by this window plus one commit)
-GATHER_WINDOW = 0.004
+GATHER_WINDOW = 0.010
 USAGE_INTERVAL = 1.0
 
 
@@ -51,6 +54,13 @@ class Entry:
     target_type: str
     target_id: str | None
     detail: dict[str, Any]
+
+
+@dataclass
+class Job:
+    """Records handed to the writer thread together, and what to call once they are committed."""
+
+    entries: list[Entry]
     done: Callable[[BaseException | None], None]
 
 
@@ -63,16 +73,51 @@ def audit_unavailable() -> ProblemError:
 _STOP = object()
 
 
+class _LoopBatch:
+    """Records of one event loop gathered for ``GATHER_WINDOW``, then handed over as one job:
+    the writer thread is woken once per batch, not once per call, and the loop once per commit."""
+
+    def __init__(self, writer: AuditWriter, loop: asyncio.AbstractEventLoop) -> None:
+        self.writer = writer
+        self.loop = loop
+        self.entries: list[Entry] = []
+        self.futures: list[asyncio.Future[None]] = []
+
+    def add(self, entry: Entry) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = self.loop.create_future()
+        if not self.entries:
+            self.loop.call_later(GATHER_WINDOW, self.hand_over)
+        self.entries.append(entry)
+        self.futures.append(future)
+        return future
+
+    def hand_over(self) -> None:
+        entries, futures = self.entries, self.futures
+        self.entries, self.futures = [], []
+        if not entries:
+            return
+        loop = self.loop
+
+        def done(exc: BaseException | None) -> None:
+            loop.call_soon_threadsafe(_settle_all, futures, exc)
+
+        self.writer.submit(Job(entries, done))
+
+
 class AuditWriter:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._queue: queue.SimpleQueue[Entry | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
         self._usage: dict[str, tuple[datetime, int]] = {}
         self._usage_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopBatch] = (
+            weakref.WeakKeyDictionary()
+        )
         self.batches = 0
         self.records = 0
+        self._lock_fd: int | None = None
 
     # ------------------------------------------------------------------ callers
 
@@ -86,18 +131,19 @@ class AuditWriter:
                 )
                 self._thread.start()
 
+    def submit(self, job: Job) -> None:
+        self._ensure()
+        self._queue.put(job)
+
     async def write(
         self, action: str, target_type: str, target_id: str | None, detail: dict[str, Any]
     ) -> None:
         """Queue a record and return once it is committed (raises 503 if it could not be)."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-
-        def done(exc: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, future, exc)
-
-        self._ensure()
-        self._queue.put(Entry(action, target_type, target_id, detail, done))
+        batch = self._loops.get(loop)
+        if batch is None:
+            batch = self._loops[loop] = _LoopBatch(self, loop)
+        future = batch.add(Entry(action, target_type, target_id, detail))
         try:
             await future
         except Exception as exc:
@@ -115,8 +161,7 @@ class AuditWriter:
                 failure.append(exc)
             event.set()
 
-        self._ensure()
-        self._queue.put(Entry(action, target_type, target_id, detail, done))
+        self.submit(Job([Entry(action, target_type, target_id, detail)], done))
         event.wait()
         if failure:
             raise audit_unavailable() from failure[0]
@@ -130,6 +175,9 @@ class AuditWriter:
 
     def close(self, timeout: float = 10.0) -> None:
         """Commit what is queued, write the usage, stop the thread."""
+        for batch in list(self._loops.values()):
+            if batch.loop.is_closed() or not batch.loop.is_running():
+                batch.hand_over()
         thread = self._thread
         if thread is not None and thread.is_alive():
             self._queue.put(_STOP)
@@ -148,49 +196,76 @@ class AuditWriter:
             except queue.Empty:
                 first = None
             stop = first is _STOP
-            batch: list[Entry] = [first] if isinstance(first, Entry) else []
-            window = time.monotonic() + GATHER_WINDOW
-            while batch and len(batch) < MAX_BATCH and not stop:
+            jobs: list[Job] = [first] if isinstance(first, Job) else []
+            size = sum(len(j.entries) for j in jobs)
+            while jobs and size < MAX_BATCH and not stop:  # everything handed over meanwhile
                 try:
-                    item = self._queue.get(timeout=max(0.0, window - time.monotonic()))
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is _STOP:
                     stop = True
                     break
-                assert isinstance(item, Entry)
-                batch.append(item)
-            if batch:
-                self._commit(batch)
+                assert isinstance(item, Job)
+                jobs.append(item)
+                size += len(item.entries)
+            if jobs:
+                self._commit(jobs)
             if stop or time.monotonic() >= next_usage:
                 self.flush_usage()
                 next_usage = time.monotonic() + USAGE_INTERVAL
             if stop:
                 return
 
-    def _commit(self, batch: list[Entry]) -> None:
+    def _file_lock(self) -> int | None:
+        """SQLite: a lock file serialising the audit writers of every process of this database.
+
+        SQLite makes a writer that finds the database locked sleep and retry (1, 2, 5, 10 … ms);
+        with several worker processes their writers would keep sleeping on each other's
+        commits. Waiting on ``flock`` instead wakes a writer the moment the other one is done.
+        """
+        if self._lock_fd is not None or not self.db.is_sqlite:
+            return self._lock_fd
+        path = self.db.engine.url.database
+        if not path or path == ":memory:":
+            return None
+        self._lock_fd = os.open(f"{path}.exchange-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        return self._lock_fd
+
+    def _commit(self, jobs: list[Job]) -> None:
+        lock = self._file_lock()
+        if lock is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            self._transaction(jobs)
+        finally:
+            if lock is not None:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _transaction(self, jobs: list[Job]) -> None:
         try:
             with self.db.session() as session:
-                for entry in batch:
-                    row = record(
-                        session,
-                        None,
-                        entry.action,
-                        entry.target_type,
-                        entry.target_id,
-                        **entry.detail,
-                    )
-                    ip = entry.detail.get("ip")
-                    row.ip = str(ip)[:45] if ip else None
+                for job in jobs:
+                    for entry in job.entries:
+                        row = record(
+                            session,
+                            None,
+                            entry.action,
+                            entry.target_type,
+                            entry.target_id,
+                            **entry.detail,
+                        )
+                        ip = entry.detail.get("ip")
+                        row.ip = str(ip)[:45] if ip else None
         except Exception as exc:
-            log.exception("could not commit %d exchange audit records", len(batch))
-            for entry in batch:
-                entry.done(exc)
+            log.exception("could not commit %d exchange audit jobs", len(jobs))
+            for job in jobs:
+                job.done(exc)
             return
         self.batches += 1
-        self.records += len(batch)
-        for entry in batch:
-            entry.done(None)
+        self.records += sum(len(j.entries) for j in jobs)
+        for job in jobs:
+            job.done(None)
 
     def flush_usage(self) -> None:
         with self._usage_lock:
@@ -225,10 +300,11 @@ class AuditWriter:
                     self._usage[k] = (max(last, at), more + n)
 
 
-def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:
-    if future.done():
-        return
-    if exc is None:
-        future.set_result(None)
-    else:
-        future.set_exception(exc)
+def _settle_all(futures: list[asyncio.Future[None]], exc: BaseException | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if exc is None:
+            future.set_result(None)
+        else:
+            future.set_exception(exc)
