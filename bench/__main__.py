@@ -97,7 +97,12 @@ def run_backend(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["exchange"]:  # authorization-code exchange throughput (its own runner)
+        from bench import bench_exchange
+
+        return bench_exchange.main(argv[1:])
+    args = parse(argv)
     args.rows = args.rows or (100_000 if args.quick else 1_000_000)
     args.resources = args.resources or (1_000 if args.quick else 10_000)
     args.records = args.records or (100_000 if args.quick else 1_000_000)
