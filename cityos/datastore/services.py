@@ -193,7 +193,7 @@ def change_with_encryption(
         record = session.get(DatastoreTable, resource_id)
         if record is not None:
             _resource, spec = load_spec(session, resource_id)
-            changed = convert(conn, session, record, spec.encrypt)
+            changed = convert(conn, session, record, spec.encrypt_given(encrypted_fields(record)))
             if changed["encrypted"] or changed["decrypted"]:
                 audit(
                     session,

@@ -91,6 +91,11 @@ class ResourceSpec:
         """The fields to store encrypted."""
         return {f.field for f in self.fields if f.encrypt}
 
+    def encrypt_given(self, encrypted: list[str] | set[str]) -> set[str]:
+        """The fields to store encrypted when ``encrypted`` are now: the items' wish, and the
+        columns of items since removed stay encrypted (their data outlives them)."""
+        return self.encrypt | {f for f in encrypted if self.field(f) is None}
+
 
 def table_name(resource_id: str) -> str:
     if not RESOURCE_ID_RE.match(resource_id):
@@ -284,10 +289,11 @@ def sync_table(conn: Connection, session: Session, spec: ResourceSpec) -> Datast
         record.key_fields = list(spec.key_fields)
     record.columns = columns
     session.flush()
-    if spec.encrypt != set(encrypted):
+    want = spec.encrypt_given(encrypted)
+    if want != set(encrypted):
         from cityos.datastore.reencrypt import convert
 
-        convert(conn, session, record, spec.encrypt)
+        convert(conn, session, record, want)
     return record
 
 

@@ -208,3 +208,15 @@ def test_grade_change_encrypts_and_decrypts_in_place(world: World) -> None:
     )
     assert [r[0] for r in plain] == [*IDS[:5], IDS[6]] and {r[1] for r in plain} == {None}
     assert world.records(rid, "officer_eco", sort="-id_number").status_code == 200
+
+
+def test_a_removed_item_stays_encrypted(world: World) -> None:
+    rid = make_people(world)
+    world.upload(rid, people_csv(2))
+    with world.db.session() as session:
+        session.query(ResourceItem).filter_by(resource_id=rid, field="id_number").delete()
+    world.upload(rid, csv_bytes(["seq,full_name", "3,新人"]))
+    rows = raw(world, rid, 'SELECT id_number, id_number__ct FROM {t} ORDER BY "_id"')
+    assert [r[0] for r in rows] == [None, None, None]
+    assert all(r[1] for r in rows[:2])
+    assert datastore.encrypted_fields_of(world.db, rid) == ["id_number"]
