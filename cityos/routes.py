@@ -19,6 +19,7 @@ from cityos.catalog import workbench as catalog_workbench
 from cityos.ckan import api as ckan_api
 from cityos.core.web import mark_page
 from cityos.datastore import api as datastore_api
+from cityos.datastore import events as datastore_events
 from cityos.datastore import views as datastore_views
 from cityos.dcat import api as dcat_api
 from cityos.directory import api as directory_api
@@ -71,6 +72,7 @@ def include_routes(app: FastAPI) -> None:
     pages.include_router(sharing_views.router)
     pages.include_router(interfaces_views.router)
     app.include_router(pages)
+    datastore_events.install(app)  # encryption at rest follows the catalogue's items
     incidents_tasks.install(app)  # background incident detector over the access audit
     sharing_tasks.install(app)  # background deadline check of share requests
 

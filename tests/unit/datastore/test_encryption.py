@@ -220,3 +220,31 @@ def test_a_removed_item_stays_encrypted(world: World) -> None:
     assert [r[0] for r in rows] == [None, None, None]
     assert all(r[1] for r in rows[:2])
     assert datastore.encrypted_fields_of(world.db, rid) == ["id_number"]
+
+
+def test_declaring_an_item_sensitive_encrypts_the_stored_column_at_once(world: World) -> None:
+    rid = make_people(world, sensitive=False)
+    world.upload(rid, people_csv(3))
+    h = world.headers("officer_eco")
+    current = world.client.get(f"/api/v1/catalog/resources/{rid}", headers=h).json()
+    keep = (
+        "field",
+        "name",
+        "data_type",
+        "length",
+        "description",
+        "sensitivity",
+        "unit",
+        "required",
+    )
+    items = [{k: i[k] for k in keep} for i in current["items"]]
+    for item in items:
+        if item["field"] == "id_number":
+            item["sensitivity"] = "sensitive_personal"
+    patched = world.client.patch(
+        f"/api/v1/catalog/resources/{rid}", json={"items": items}, headers=h
+    )
+    assert patched.status_code == 200, patched.text
+    rows = raw(world, rid, 'SELECT id_number, id_number__ct FROM {t} ORDER BY "_id"')
+    assert [r[0] for r in rows] == [None, None, None] and all(r[1] for r in rows)
+    assert world.records(rid, "officer_eco", id_number=IDS[1]).json()["total"] == 1
