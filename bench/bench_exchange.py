@@ -163,7 +163,13 @@ def _plain_app() -> Any:
         }
         return exchange_api._json(body)
 
+    async def stats(request: Request) -> Response:
+        from cityos.exchange.access import runtime
+
+        return exchange_api._json(runtime(app).writer.stats())
+
     app.router.routes.insert(0, Route("/bench/plain", endpoint, methods=["GET"]))
+    app.router.routes.insert(0, Route("/bench/stats", stats, methods=["GET"]))
     return app
 
 
@@ -459,6 +465,10 @@ def measure(args: argparse.Namespace, setup: Setup) -> dict[str, Phase]:
             log(f"round {i + 1}/{args.rounds}: {args.seconds:.0f} s each of {', '.join(phases)}")
             for name, req in requests.items():
                 run_phase(port, req, args.clients, args.seconds, phases[name])
+        import httpx
+
+        for _ in range(2):  # a sample of the workers' audit writers
+            log(f"  audit writer of a worker: {httpx.get(url + '/bench/stats').json()}")
     return phases
 
 
