@@ -41,6 +41,11 @@ class ItemIn(BaseModel):
     sensitivity: str = Field(default="public", description=_one_of(SENSITIVITIES))
     unit: str = Field(default="", max_length=20)
     required: bool = False
+    # read-only here (a GET → edit → PUT round trip carries them): grades are confirmed by a
+    # reviewer on the classification review, /api/v1/protection
+    grade: str | None = Field(default=None, exclude=True, description="Read-only; ignored")
+    pi_type: str | None = Field(default=None, exclude=True, description="Read-only; ignored")
+    grade_status: str | None = Field(default=None, exclude=True, description="Read-only; ignored")
 
 
 class ResourceIn(BaseModel):
