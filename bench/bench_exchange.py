@@ -116,6 +116,10 @@ def people_csv(rows: int) -> Path:
 # --------------------------------------------------------------------------- the plain baseline
 
 
+def _same(record: dict[str, Any]) -> dict[str, Any]:
+    return record
+
+
 def _plain_app() -> Any:
     """``cityos.asgi:app`` plus ``GET /bench/plain``: the exchange's query path (same grant, plan,
     row scope, prepared statements, decryption, JSON) without a code, masking or audit."""
@@ -139,7 +143,7 @@ def _plain_app() -> Any:
         if plain.get("of") is not plan:  # the same plan with every item kept as it is
             plain["of"] = plan
             plain["plan"] = replace(
-                plan, methods={f: "keep" for f in plan.granted}, mask=dict, statements={}
+                plan, methods={f: "keep" for f in plan.granted}, mask=_same, statements={}
             )
         p = exchange_api.paging(request)
         result = records.page(

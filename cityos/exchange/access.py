@@ -127,6 +127,7 @@ def close_runtime(app: FastAPI) -> None:
     if found is not None:
         found.writer.close()
         found.limiter.close()
+        found.lookup.close()
 
 
 # ----------------------------------------------------------------------------- verification

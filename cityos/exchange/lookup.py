@@ -9,6 +9,7 @@ the driver's types and are normalised here (SQLite gives text for dates, times a
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
@@ -69,19 +70,53 @@ def _json(value: Any, empty: Any) -> Any:
 
 
 class Lookup:
+    """Keeps one pooled DB-API connection for the code checks of this process (in autocommit:
+    every lookup sees the latest committed state, and no read transaction stays open)."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.sql = SQL.format(mark="?" if engine.dialect.name == "sqlite" else "%s")
+        self.sqlite = engine.dialect.name == "sqlite"
+        self.sql = SQL.format(mark="?" if self.sqlite else "%s")
+        self._conn: Any = None
+        self._lock = threading.Lock()
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            conn = self.engine.raw_connection()
+            driver = conn.driver_connection
+            if self.sqlite:
+                driver.isolation_level = None  # type: ignore[union-attr]
+            else:
+                driver.autocommit = True  # type: ignore[union-attr]
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                if self.sqlite:
+                    conn.driver_connection.isolation_level = ""
+                else:
+                    conn.driver_connection.autocommit = False
+                conn.close()
+
+    def _query(self, key_id: str) -> Any:
+        with self._lock:
+            try:
+                cursor = self._connection().cursor()
+                cursor.execute(self.sql, (key_id,))
+                row = cursor.fetchone()
+                cursor.close()
+                return row
+            except Exception:
+                if self._conn is not None:  # a broken connection: the next call makes another
+                    self._conn.invalidate()
+                    self._conn = None
+                raise
 
     def fetch(self, key_id: str) -> CodeRow | None:
-        conn = self.engine.raw_connection()
-        try:
-            cursor = conn.cursor()
-            cursor.execute(self.sql, (key_id,))
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            conn.close()  # back to the pool, its transaction rolled back
+        row = self._query(key_id)
         if row is None:
             return None
         expires = _moment(row[2])

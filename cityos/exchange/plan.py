@@ -34,8 +34,9 @@ from cityos.crypto.envelope import data_key
 from cityos.datastore.crypt import ColumnCipher, encrypted_fields, reader_cipher
 from cityos.datastore.query import View, make_view
 from cityos.datastore.tables import ID_COLUMN, load_spec, physical_table
+from cityos.protection import masking
 from cityos.protection.grades import TYPE_GRADES, grade_rank
-from cityos.protection.masking import DEFAULT_BY_GRADE, METHODS, MaskingPolicy, compile_plan
+from cityos.protection.masking import DEFAULT_BY_GRADE, METHODS, MaskingPolicy
 from cityos.protection.scan import header_hint
 from cityos.sharing.grants import get_grant, pseudonym_key
 
@@ -55,7 +56,7 @@ class Plan:
     kinds: dict[str, str | None]  # field → item type
     scope: dict[str, list[Any]]
     scope_missing: tuple[str, ...]  # scope fields the resource lacks: calls are refused
-    mask: Callable[[Mapping[str, Any]], dict[str, Any]]
+    mask: Callable[[dict[str, Any]], dict[str, Any]]  # in place, on a fresh record
     search_view: View  # text fields that are granted and kept as they are
     row_count: int
     # fields stored encrypted at rest (cityos.datastore.crypt) → data type; read from their
@@ -103,20 +104,33 @@ def method_for(kind: str | None, grade: str, overrides: Mapping[str, Any]) -> st
 
 def _masker(
     methods: dict[str, str], kinds: dict[str, str | None], key: bytes | None
-) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    steps: list[Callable[[Mapping[str, Any]], dict[str, Any]]] = []
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A function masking a freshly read record IN PLACE (each masked field once).
+
+    The per-field functions are those of ``cityos.protection.masking`` (``_plan`` is what
+    ``compile_plan`` runs; taken directly to avoid copying every record once per method)."""
+    steps: list[tuple[str, Callable[[Any], Any]]] = []
     for method in sorted(set(methods.values()) - {"keep"}):
         policy = MaskingPolicy(by_grade={}, default=method, key=key)
         types = {f: kinds[f] for f, m in methods.items() if m == method}
-        steps.append(compile_plan(policy, types))
+        field_plan = getattr(masking, "_plan", None)
+        if field_plan is None:  # fall back to the public API: one function for the whole record
+            whole = masking.compile_plan(policy, types)
+            steps.extend((f, _one_field(whole, f)) for f in types)
+        else:
+            steps.extend(field_plan(policy, tuple(sorted(types.items()))))
 
-    def run(record: Mapping[str, Any]) -> dict[str, Any]:
-        out = dict(record)
-        for step in steps:
-            out = step(out)
-        return out
+    def run(record: dict[str, Any]) -> dict[str, Any]:
+        for name, fn in steps:
+            if name in record:
+                record[name] = fn(record[name])
+        return record
 
     return run
+
+
+def _one_field(whole: Callable[[dict[str, Any]], dict[str, Any]], name: str) -> Any:
+    return lambda value: whole({name: value})[name]
 
 
 def _restricted(view: View, names: list[str]) -> View:
