@@ -39,6 +39,7 @@ from cityos.sharing.grants import today
 
 log = logging.getLogger(__name__)
 CODE_HEADER = "x-authorization-code"
+_NO_SUCH_CODE = bytes(32)
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,8 @@ async def _code_context(request: Request) -> CodeContext:
         raise await deny(request, invalid_code, codes.key_id_of(text))
     rt = runtime(request.app)
     row = rt.lookup.fetch(parsed.key_id)
-    if row is None or not codes.secret_matches(rt.pepper(), parsed.secret, row.secret_hmac):
+    stored = row.secret_hmac if row is not None else _NO_SUCH_CODE  # same work either way
+    if not codes.secret_matches(rt.pepper(), parsed.secret, stored) or row is None:
         unknown = _problem(401, "code_unknown", lazy("The authorization code is unknown."))
         raise await deny(request, unknown, parsed.key_id)
     refused = _check(row, utcnow(), today())

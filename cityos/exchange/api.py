@@ -155,6 +155,7 @@ async def exchange_records(request: Request, ctx: CodeContext = Depends(code_con
     on granted items; a masked item matches exactly only. 403 ``item_not_granted``,
     ``item_masked``, ``scope_unenforceable``; 401/403/429 from the code check."""
     filters = query_filters(request)
+    plan: Plan | None = None
     try:
         p = paging(request)
         plan = _plan(request, ctx)
@@ -170,13 +171,14 @@ async def exchange_records(request: Request, ctx: CodeContext = Depends(code_con
             include_total=p.include_total,
         )
     except ProblemError as problem:
-        raise await _refused("exchange.records", request, ctx, problem, filters=filters) from None
+        logged = reading.audited_filters(plan, filters)
+        raise await _refused("exchange.records", request, ctx, problem, filters=logged) from None
     items = [f["id"] for f in result.fields]
     detail = ctx.detail(
         items=items,
         rows=len(result.records),
         row_ids=result.row_ids,
-        filters=_audited_filters(filters, p.q, p.sort, p.limit, p.offset),
+        filters=_audited_filters(plan, filters, p.q, p.sort, p.limit, p.offset),
     )
     await runtime(request.app).writer.write("exchange.records", "grant", ctx.grant_id, detail)
     return _json(
@@ -193,9 +195,14 @@ async def exchange_records(request: Request, ctx: CodeContext = Depends(code_con
 
 
 def _audited_filters(
-    filters: dict[str, Any], q: str | None, sort: str | None, limit: int, offset: int
+    plan: Plan | None,
+    filters: dict[str, Any],
+    q: str | None,
+    sort: str | None,
+    limit: int,
+    offset: int,
 ) -> dict[str, Any]:
-    out = dict(filters)
+    out = reading.audited_filters(plan, filters)
     if q:
         out["q"] = q
     if sort:
@@ -218,6 +225,7 @@ async def exchange_export(
     403 ``export_not_granted`` otherwise. The audit record lists every exported row id."""
     filters = query_filters(request)
     db = request.app.state.db
+    plan: Plan | None = None
     try:
         if not ctx.allow_export:
             raise ProblemError(403, "export_not_granted", "The grant does not allow bulk export.")
@@ -233,14 +241,15 @@ async def exchange_export(
             sort=sort,
         )
     except ProblemError as problem:
+        logged = reading.audited_filters(plan, filters)
         raise await _refused(
-            "exchange.export", request, ctx, problem, filters=filters, format=format
+            "exchange.export", request, ctx, problem, filters=logged, format=format
         ) from None
     detail = ctx.detail(
         items=out.names,
         rows=len(out.row_ids),
         row_ids=out.row_ids,
-        filters=_audited_filters(filters, q, sort, 0, 0),
+        filters=_audited_filters(plan, filters, q, sort, 0, 0),
         format=format,
     )
     try:

@@ -103,6 +103,34 @@ def check_request(
     return names
 
 
+REDACTED = "***"
+
+
+def audited_filters(plan: Plan | None, filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters as the audit record keeps them: values on a masked item in their masked
+    form (an ID number looked up is logged as 4601**********1234), values on items outside the
+    grant (or when the grant could not be read) replaced by ``***``."""
+    out: dict[str, Any] = {}
+    for key, value in filters.items():
+        name, op = split_key(key)
+        method = plan.methods.get(name) if plan is not None else None
+        if plan is not None and (method == "keep" or name == ID_COLUMN):
+            out[key] = value
+        elif plan is not None and method is not None:
+            out[key] = _masked(plan, name, op, value)
+        else:
+            out[key] = REDACTED
+    return out
+
+
+def _masked(plan: Plan, name: str, op: str, value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_masked(plan, name, "eq", v) for v in value]
+    if op == "in" and isinstance(value, str):
+        return ",".join(str(_masked(plan, name, "eq", v)) for v in value.split(","))
+    return plan.mask({name: value})[name]
+
+
 def columns(plan: Plan, selected: list[str]) -> list[Any]:
     """The SELECT list: an encrypted field is read from its ciphertext column."""
     out: list[Any] = []

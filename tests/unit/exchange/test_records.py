@@ -182,3 +182,16 @@ def test_a_departments_own_token_does_not_open_another_departments_data(world: W
         headers=world.headers("officer_police"),
     )
     assert own.json()["records"][0]["id_card"] == PEOPLE[0]["id_card"]
+
+
+def test_audit_keeps_looked_up_values_masked(world: World) -> None:
+    gid = world.grant(world.people())
+    _key_id, code = world.code(gid)
+    assert world.call(code, id_card="460100199001010005", district="美兰区").status_code == 200
+    assert world.call(code, mobile="13800130001").status_code == 403
+    made = exchange_records(world.app, "exchange.records")
+    assert made[-2].detail["filters"]["id_card"] == "4601**********0005"
+    assert made[-2].detail["filters"]["district"] == "美兰区"
+    assert made[-1].detail["filters"] == {"mobile": "***"}
+    assert "460100199001010005" not in made[-2].detail_json
+    assert "13800130001" not in made[-1].detail_json
