@@ -11,6 +11,7 @@ from cityos.auth.principal import Principal
 from cityos.catalog import services as catalog
 from cityos.core.errors import ProblemError, not_found
 from cityos.core.web import check_csrf, render
+from cityos.exchange import services as exchange
 from cityos.sharing import grant_services, labels, present, rules, services
 from cityos.sharing.views_common import item_rows, participant, require_date
 
@@ -22,25 +23,14 @@ ACTIONS = ("revoke", "suspend", "resume", "renew")
 CODES_PAGE = "/exchange/grants/{grant_id}/codes"
 
 
-def _codes(request: Request, session: Any, principal: Principal, grant: Any) -> dict[str, Any]:
-    """The exchange's authorization codes of the grant, when the exchange is installed.
-
-    The exchange helper owns codes (cityos.exchange.services.issue_code and its page); this
-    page only links to it and counts the codes, so nothing here issues or shows a secret."""
-    installed = any(getattr(r, "path", "") == CODES_PAGE for r in request.app.routes)
-    try:
-        from cityos.exchange import services as exchange
-    except ImportError:
-        return {"installed": False}
-    if not installed or not hasattr(exchange, "list_codes"):
-        return {"installed": False}
+def _codes(session: Any, principal: Principal, grant: Any) -> dict[str, Any]:
+    """The grant's authorization codes, counted; they are issued on the exchange's page."""
     codes = exchange.list_codes(session, grant.id)
     return {
-        "installed": True,
         "url": CODES_PAGE.format(grant_id=grant.id),
         "total": len(codes),
-        "active": sum(1 for c in codes if c.status == "active"),
-        "can_issue": bool(getattr(exchange, "can_issue", lambda *_: False)(principal, grant)),
+        "active": sum(1 for c in codes if exchange.status_of(c) == "active"),
+        "can_issue": exchange.can_issue(principal, grant),
     }
 
 
@@ -76,7 +66,7 @@ def _grant_page(
     with request.app.state.db.session() as session:
         grant = grant_services.get_grant(session, principal, grant_id)
         shown = present.grants_out(session, [grant], with_usage=True)[0]
-        codes = _codes(request, session, principal, grant)
+        codes = _codes(session, principal, grant)
         items = item_rows(
             [i for i in catalog.get_items(session, grant.resource_id) if i.field in grant.items]
         )
