@@ -43,7 +43,9 @@ def test_public_pages_have_no_serious_accessibility_violations(
         for path in PUBLIC_PAGES:
             page.goto(demo_url + path)
             page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(tmp_path / f"{path.strip('/').replace('/', '_') or 'home'}.png"))
+            page.screenshot(
+                path=str(tmp_path / f"{path.strip('/').replace('/', '_') or 'home'}.png")
+            )
             violations = axe_violations(page)
             assert not violations, f"{path}: " + "\n".join(violations)
 
@@ -67,3 +69,45 @@ def test_search_and_sign_in_by_keyboard_on_a_phone(demo_url: str) -> None:
         page.goto(demo_url + "/workbench")
         assert page.locator("h1").inner_text() == "工作台"
         assert page.locator("text=南渡江水位监测数据").count() >= 1
+
+
+SIGNED_IN_PAGES = {
+    "officer_police": [
+        "/sharing",
+        "/sharing?box=outbox",
+        "/sharing/grants?as=provider",
+        "/catalog/101001-000001",
+        "/services",
+        "/incidents",
+    ],
+    "officer_health": ["/sharing/grants", "/sharing/requests/new?resource=101001-000001"],
+    "reviewer": ["/console/classification", "/console/classification/policies", "/audit"],
+    "admin": ["/console/sharing", "/console/calendar", "/console/services", "/incidents"],
+}
+
+
+def _sign_in(page: object, demo_url: str, username: str) -> None:
+    page.goto(demo_url + "/login")  # type: ignore[attr-defined]
+    page.fill("#username", username)  # type: ignore[attr-defined]
+    page.fill("#password", DEMO_PASSWORD)  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("username", sorted(SIGNED_IN_PAGES))
+def test_sharing_and_security_pages_are_accessible(demo_url: str, username: str) -> None:
+    """The sharing, exchange, classification, audit and incident pages, for their users, on a
+    desktop and at 360 px (no horizontal page scroll)."""
+    for width in (1280, 360):
+        with browser_page(viewport={"width": width, "height": 900}) as page:
+            _sign_in(page, demo_url, username)
+            for path in SIGNED_IN_PAGES[username]:
+                response = page.goto(demo_url + path)
+                assert response is not None and response.status == 200, path
+                page.wait_for_load_state("networkidle")
+                violations = axe_violations(page)
+                assert not violations, f"{username} {path} @{width}px: " + "\n".join(violations)
+                wide = page.evaluate(
+                    "document.documentElement.scrollWidth <= window.innerWidth + 1"
+                )
+                assert wide, f"{username} {path}: scrolls sideways at {width}px"
