@@ -10,7 +10,8 @@ Masking (docs/exchange.md):
 - item grade = the higher of the item's grade and the grade of its type
   (``cityos.protection.grades.TYPE_GRADES``), raised to 重要 for items marked sensitive personal;
 - method = the grant's ``masking.by_type[type]``, else ``masking.by_grade[grade]``, else the
-  default of the grade (``DEFAULT_BY_GRADE``: 核心 suppress, 重要/一般-4/一般-3 mask, others keep);
+  bureau's method for the grade (``cityos.protection.policies.grade_methods``: its table over
+  ``DEFAULT_BY_GRADE``: 核心 suppress, 重要/一般-4/一般-3 mask, others keep);
 - pseudonyms use the grant's own key (stable within a grant, unrelated across grants).
 
 The plan is rebuilt at once when the grant changes (its version, read on every call), and
@@ -37,6 +38,7 @@ from cityos.datastore.tables import ID_COLUMN, load_spec, physical_table
 from cityos.protection import masking
 from cityos.protection.grades import TYPE_GRADES, grade_rank
 from cityos.protection.masking import DEFAULT_BY_GRADE, METHODS, MaskingPolicy
+from cityos.protection.policies import grade_methods
 from cityos.protection.scan import header_hint
 from cityos.sharing.grants import get_grant, pseudonym_key
 
@@ -94,11 +96,17 @@ def item_grade(item: Any, kind: str | None) -> str:
     return grade
 
 
-def method_for(kind: str | None, grade: str, overrides: Mapping[str, Any]) -> str:
+def method_for(
+    kind: str | None,
+    grade: str,
+    overrides: Mapping[str, Any],
+    bureau: Mapping[str, str] = DEFAULT_BY_GRADE,
+) -> str:
+    """The grant's override by type, then by grade, then the bureau's method for the grade."""
     by_type = overrides.get("by_type") or {}
     by_grade = overrides.get("by_grade") or {}
     method = by_type.get(kind) if kind else None
-    method = method or by_grade.get(grade) or DEFAULT_BY_GRADE.get(grade, "keep")
+    method = method or by_grade.get(grade) or bureau.get(grade, "keep")
     return method if method in METHODS else "suppress"  # an unknown override hides the value
 
 
@@ -177,8 +185,9 @@ def build(db: Any, session: Session, grant_id: str, key: tuple[Any, ...]) -> Pla
     items = {i.field: i for i in catalog.get_items(session, resource.id)}
     granted = [f.field for f in spec.fields if f.field in set(grant.items or [])]
     kinds = {f: item_kind(items[f]) for f in granted}
+    bureau = grade_methods(session)  # /console/classification/policies
     methods = {
-        f: method_for(kinds[f], item_grade(items[f], kinds[f]), grant.masking or {})
+        f: method_for(kinds[f], item_grade(items[f], kinds[f]), grant.masking or {}, bureau)
         for f in granted
     }
     pkey = pseudonym_key(session, grant) if "pseudonymize" in methods.values() else None
