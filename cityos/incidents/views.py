@@ -14,6 +14,7 @@ from cityos.auth.access import authenticated, roles
 from cityos.auth.principal import Principal
 from cityos.core.errors import ProblemError, invalid
 from cityos.core.web import check_csrf, render
+from cityos.exchange.views import STATUS_LABELS as CODE_STATUS_LABELS
 from cityos.incidents import notices, services
 from cityos.incidents.models import (
     EVENT_LABELS,
@@ -28,6 +29,7 @@ from cityos.incidents.models import (
 )
 from cityos.incidents.rules import Config
 from cityos.incidents.subjects import affected_subjects
+from cityos.sharing.labels import GRANT_STATUS
 
 router = APIRouter()
 PAGE = 50
@@ -42,6 +44,8 @@ LABELS = {
     "metric_labels": METRIC_LABELS,
     "severity_class": SEVERITY_CLASS,
     "status_class": STATUS_CLASS,
+    "code_status_labels": CODE_STATUS_LABELS,
+    "grant_status_labels": GRANT_STATUS,
 }
 
 

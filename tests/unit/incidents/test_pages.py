@@ -69,7 +69,7 @@ def test_remedy_needs_the_confirmation_box(world: World) -> None:
     )
     assert done.status_code == 303
     shown = world.client.get(done.headers["location"]).text
-    assert "已控制" in shown and "suspended" in shown
+    assert "已控制" in shown and "已暂停" in shown
     note = world.client.post(
         f"/incidents/{number}/notes",
         data={"text": "已通知使用部门", "csrf": csrf},
