@@ -39,7 +39,7 @@ from cityos.crypto.envelope import (
     value_sealer,
 )
 from cityos.crypto.errors import CryptoError
-from cityos.crypto.sm import GCM_NONCE_SIZE, hmac_sm3
+from cityos.crypto.sm import GCM_NONCE_SIZE, hmac_sm3, stdlib_has_sm3
 from cityos.datastore.models import DatastoreTable
 
 PURPOSE_PREFIX = "datastore:"
@@ -145,15 +145,7 @@ def restore(text: str, data_type: str) -> Any:
     return text
 
 
-def _openssl_sm3() -> bool:
-    try:
-        std_hmac.new(b"k", b"", "sm3")
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-_FAST_HMAC = _openssl_sm3()
+_FAST_HMAC = stdlib_has_sm3()
 
 
 class ColumnCipher:

@@ -91,7 +91,7 @@ class Runtime:
     def __init__(self, app: FastAPI) -> None:
         settings = app.state.settings
         self.writer = AuditWriter(app.state.db)
-        self.limiter: Limiter = make_limiter(getattr(settings, "redis_url", None))
+        self.limiter: Limiter = make_limiter(settings.redis_url)
         self.fallback = LocalLimiter()
         self.plans: dict[str, Any] = {}
         self._db = app.state.db

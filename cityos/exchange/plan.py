@@ -115,18 +115,13 @@ def _masker(
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A function masking a freshly read record IN PLACE (each masked field once).
 
-    The per-field functions are those of ``cityos.protection.masking`` (``_plan`` is what
-    ``compile_plan`` runs; taken directly to avoid copying every record once per method)."""
+    The per-field functions are those ``cityos.protection.masking.compile_plan`` runs, taken
+    directly to avoid copying every record once per method."""
     steps: list[tuple[str, Callable[[Any], Any]]] = []
     for method in sorted(set(methods.values()) - {"keep"}):
         policy = MaskingPolicy(by_grade={}, default=method, key=key)
         types = {f: kinds[f] for f, m in methods.items() if m == method}
-        field_plan = getattr(masking, "_plan", None)
-        if field_plan is None:  # fall back to the public API: one function for the whole record
-            whole = masking.compile_plan(policy, types)
-            steps.extend((f, _one_field(whole, f)) for f in types)
-        else:
-            steps.extend(field_plan(policy, tuple(sorted(types.items()))))
+        steps.extend(masking.field_functions(policy, tuple(sorted(types.items()))))
 
     def run(record: dict[str, Any]) -> dict[str, Any]:
         for name, fn in steps:
@@ -135,10 +130,6 @@ def _masker(
         return record
 
     return run
-
-
-def _one_field(whole: Callable[[dict[str, Any]], dict[str, Any]], name: str) -> Any:
-    return lambda value: whole({name: value})[name]
 
 
 def _restricted(view: View, names: list[str]) -> View:

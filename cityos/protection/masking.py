@@ -17,7 +17,6 @@ and ``apply``/``apply_many`` run it over records; the per-field functions are wo
 from __future__ import annotations
 
 import hmac
-import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from cityos.core.i18n import DISPLAY_TZ
+from cityos.crypto.sm import hmac_sm3, stdlib_has_sm3
 from cityos.protection.dictionaries import COMPOUND_SURNAMES
 from cityos.protection.geo import district_of
 from cityos.protection.grades import GRADES, TYPE_GRADES, grade_rank
@@ -142,55 +142,6 @@ def mask(kind: str, value: str) -> str:
 
 # --- pseudonyms -----------------------------------------------------------------------------------
 
-HmacSm3 = Callable[[bytes, bytes], bytes]
-
-
-def _openssl_sm3() -> bool:
-    try:
-        hmac.new(b"k", b"", "sm3")
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def _hmac_sm3_backend() -> tuple[str, HmacSm3]:
-    """HMAC-SM3 from ``cityos.crypto.sm`` (the platform's national-cryptography module) when it
-    can be imported, else OpenSSL through the standard library (SM3 is in OpenSSL 1.1.1+), else
-    pyca ``cryptography`` directly. All three compute the same RFC 2104 HMAC."""
-    try:
-        crypto = importlib.import_module("cityos.crypto.sm")
-        shared = getattr(crypto, "hmac_sm3", None)
-    except ImportError:
-        shared = None
-    if shared is not None:
-
-        def via_shared(key: bytes, data: bytes) -> bytes:
-            out = shared(key, data)
-            return out if isinstance(out, bytes) else bytes.fromhex(out)
-
-        return "cityos.crypto", via_shared
-    if _openssl_sm3():
-        return "openssl", lambda key, data: hmac.new(key, data, "sm3").digest()
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives import hmac as c_hmac
-
-    def via_cryptography(key: bytes, data: bytes) -> bytes:
-        h = c_hmac.HMAC(key, hashes.SM3())
-        h.update(data)
-        return h.finalize()
-
-    return "cryptography", via_cryptography
-
-
-@lru_cache(maxsize=1)
-def hmac_sm3_backend() -> tuple[str, HmacSm3]:
-    return _hmac_sm3_backend()
-
-
-def hmac_sm3(key: bytes, data: bytes) -> bytes:
-    return hmac_sm3_backend()[1](key, data)
-
-
 def normalize(value: Any, kind: str | None = None) -> str:
     """The canonical text of a value before hashing, so that 138 0013 8000 and +8613800138000
     get the same pseudonym."""
@@ -217,13 +168,13 @@ def pseudonymize(value: Any, key: bytes, kind: str | None = None) -> str:
 class Pseudonymizer:
     """``pseudonymize`` for many values under one key: the keyed HMAC state is prepared once
     and copied per value (OpenSSL through the standard library; the same RFC 2104 HMAC-SM3 as
-    ``hmac_sm3``, which is used when OpenSSL lacks SM3)."""
+    ``cityos.crypto.hmac_sm3``, which is used when the standard library lacks SM3)."""
 
     def __init__(self, key: bytes) -> None:
         if not key:
             raise ValueError("a pseudonym needs a non-empty key")
         self._key = key
-        self._base = hmac.new(key, digestmod="sm3") if _openssl_sm3() else None
+        self._base = hmac.new(key, digestmod="sm3") if stdlib_has_sm3() else None
 
     def __call__(self, value: Any, kind: str | None = None) -> str:
         data = normalize(value, kind).encode("utf-8")
@@ -431,7 +382,7 @@ def _field_function(policy: MaskingPolicy, item_kind: str | None) -> Callable[[A
 
 
 @lru_cache(maxsize=128)
-def _plan(
+def field_functions(
     policy: MaskingPolicy, item_types: tuple[tuple[str, str | None], ...]
 ) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
     steps = []
@@ -446,7 +397,7 @@ def compile_plan(
     policy: MaskingPolicy, item_types: Mapping[str, str | None]
 ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """A function masking one record; fields not in ``item_types`` are kept as they are."""
-    steps = _plan(policy, tuple(sorted(item_types.items())))
+    steps = field_functions(policy, tuple(sorted(item_types.items())))
 
     def run(record: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(record)
