@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Development helper: regenerate the newest, not yet released migration from the models.
-# Released migrations are never edited: 0001 (foundation) is frozen; 0002 (sharing, exchange,
-# security) is regenerated on top of it until it is released. Serialized with flock, so helpers
+# Released migrations are never edited: 0001 (foundation) and 0002 (sharing, exchange, security)
+# are frozen; 0003 (open data, demand, showcase) is regenerated on top of them until released.
+# Serialized with flock, so helpers
 # working in the same tree may call it at the same time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec 9>.regen_migration.lock
 flock 9
-rev=0002
-name=sharing_exchange_security
+rev=0003
+name=open_data_demand_showcase
 tmp=$(mktemp -d)
 rm -f cityos/migrations/versions/${rev}_*.py
 .venv/bin/python - "$tmp" "$rev" "$name" <<'PY'
