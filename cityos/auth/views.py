@@ -24,6 +24,7 @@ DEMO_ACCOUNTS = [
     ("operator", lazy("Operator (城市运行管理中心, 市大数据管理局)")),
     ("leader", lazy("Leader (市政府办公厅)")),
     ("citizen", lazy("Public")),
+    ("developer", lazy("Developer (open data)")),
 ]
 DEMO_PASSWORD = "cityos-demo"
 

@@ -109,6 +109,7 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec("operator", "城市运行值班员", "operator", "bigdata"),
     AccountSpec("leader", "市领导（演示）", "leader", "office"),
     AccountSpec("citizen", "市民（演示）", "public", None),
+    AccountSpec("developer", "开发者（演示）", "public", None),
 )
 
 

@@ -33,7 +33,7 @@ from cityos.core.errors import ProblemError
 from cityos.core.i18n import lazy
 from cityos.exchange import codes
 from cityos.exchange.lookup import Lookup
-from cityos.exchange.ratelimit import Limiter, LocalLimiter, make_limiter, retry_after
+from cityos.core.ratelimit import Limiter, LocalLimiter, make_limiter, retry_after
 from cityos.exchange.writer import AuditWriter
 from cityos.sharing.grants import today
 

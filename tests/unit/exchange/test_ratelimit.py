@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from cityos.exchange.ratelimit import LocalLimiter, RedisLimiter, retry_after
+from cityos.core.ratelimit import LocalLimiter, RedisLimiter, retry_after
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
