@@ -38,6 +38,11 @@ class AuthorizationCode(Base):
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=600)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     use_count: Mapped[int] = mapped_column(Integer, default=0)
+    # open data keys (purpose "open_data"): a key scoped to one 有条件开放 dataset, calls per day
+    scope_resource_id: Mapped[str | None] = mapped_column(
+        ForeignKey("catalog_resources.id"), default=None
+    )
+    daily_quota: Mapped[int] = mapped_column(Integer, default=10000, server_default="10000")
 
 
 class ExchangeSecret(Base):
