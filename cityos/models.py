@@ -10,6 +10,7 @@ from cityos.directory import models as directory_models
 from cityos.exchange import models as exchange_models
 from cityos.incidents import models as incidents_models
 from cityos.interfaces import models as interfaces_models
+from cityos.notify import models as notify_models
 from cityos.protection import models as protection_models
 from cityos.sharing import models as sharing_models
 
@@ -25,6 +26,7 @@ DOMAIN_MODELS = [
     incidents_models,
     interfaces_models,
     protection_models,
+    notify_models,
 ]
 
 metadata = Base.metadata
