@@ -131,6 +131,13 @@ class Settings(BaseSettings):
         "(reminders, escalations); 0 turns the background check off.",
     )
 
+    usage_flush_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="Seconds between writes of the open data usage counts (views, downloads, "
+        "API calls) kept in memory; 0 writes them only at shutdown.",
+    )
+
     code_rotation_overlap_hours: int = Field(
         default=24,
         description="Hours an exchange authorization code keeps working after it was rotated "
@@ -141,6 +148,23 @@ class Settings(BaseSettings):
         description="Redis for state shared by web worker processes, e.g. "
         "`redis://127.0.0.1:6379/0`: the per-code rate limits of the exchange. Unset: each "
         "process keeps its own token buckets.",
+    )
+    open_anon_per_minute: int = Field(
+        default=60,
+        description="Open data API calls per minute allowed to one client IP without a key.",
+    )
+    open_anon_per_day: int = Field(
+        default=2000,
+        description="Open data API calls per day (Asia/Shanghai) allowed to one client IP "
+        "without a key.",
+    )
+    open_cache_seconds: int = Field(
+        default=30,
+        description="Seconds an open data API answer is cached in each process (0: no cache).",
+    )
+    open_cache_entries: int = Field(
+        default=2000,
+        description="Open data API answers kept per process (least recently used dropped).",
     )
 
     @cached_property

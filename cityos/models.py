@@ -6,13 +6,16 @@ from cityos.catalog import models as catalog_models
 from cityos.core.db import Base
 from cityos.crypto import models as crypto_models
 from cityos.datastore import models as datastore_models
+from cityos.demand import models as demand_models
 from cityos.directory import models as directory_models
 from cityos.exchange import models as exchange_models
 from cityos.incidents import models as incidents_models
 from cityos.interfaces import models as interfaces_models
 from cityos.notify import models as notify_models
+from cityos.opendata import models as opendata_models
 from cityos.protection import models as protection_models
 from cityos.sharing import models as sharing_models
+from cityos.showcase import models as showcase_models
 
 DOMAIN_MODELS = [
     audit_models,
@@ -27,6 +30,9 @@ DOMAIN_MODELS = [
     interfaces_models,
     protection_models,
     notify_models,
+    demand_models,
+    opendata_models,
+    showcase_models,
 ]
 
 metadata = Base.metadata

@@ -32,6 +32,7 @@ from cityos.incidents import tasks as incidents_tasks
 from cityos.incidents import views as incidents_views
 from cityos.interfaces import api as interfaces_api
 from cityos.interfaces import views as interfaces_views
+from cityos.opendata import usage as opendata_usage
 from cityos.portal import views as portal_views
 from cityos.protection import api as protection_api
 from cityos.protection import views as protection_views
@@ -75,6 +76,7 @@ def include_routes(app: FastAPI) -> None:
     datastore_events.install(app)  # encryption at rest follows the catalogue's items
     incidents_tasks.install(app)  # background incident detector over the access audit
     sharing_tasks.install(app)  # background deadline check of share requests
+    opendata_usage.install(app)  # usage counts of open datasets, written in batches
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-25 03:24:46.996529
+Create Date: 2026-11-25 03:26:29.348630
 """
 from __future__ import annotations
 
@@ -36,6 +36,150 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
         batch_op.create_index('ix_notifications_user_read', ['user_id', 'read_at'], unique=False)
 
+    op.create_table('showcase_apps',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('summary', sa.String(length=300), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('author', sa.String(length=120), nullable=False),
+    sa.Column('submitter_id', sa.String(length=32), nullable=False),
+    sa.Column('submitter_name', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('review_reason', sa.Text(), nullable=False),
+    sa.Column('reviewed_by', sa.String(length=32), nullable=True),
+    sa.Column('reviewed_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['submitter_id'], ['users.id'], name=op.f('fk_showcase_apps_submitter_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_showcase_apps'))
+    )
+    with op.batch_alter_table('showcase_apps', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_showcase_apps_status'), ['status'], unique=False)
+        batch_op.create_index('ix_showcase_apps_status_reviewed', ['status', 'reviewed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_showcase_apps_submitter_id'), ['submitter_id'], unique=False)
+
+    op.create_table('demands',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('fields_wanted', sa.Text(), nullable=False),
+    sa.Column('data_format', sa.String(length=100), nullable=False),
+    sa.Column('update_frequency', sa.String(length=100), nullable=False),
+    sa.Column('scenario', sa.Text(), nullable=False),
+    sa.Column('requester_id', sa.String(length=32), nullable=False),
+    sa.Column('contact', sa.String(length=200), nullable=False),
+    sa.Column('org_id', sa.String(length=32), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('votes', sa.Integer(), nullable=False),
+    sa.Column('comments', sa.Integer(), nullable=False),
+    sa.Column('created_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('answered_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_by', sa.String(length=32), nullable=True),
+    sa.Column('planned_on', sa.Date(), nullable=True),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('resource_id', sa.String(length=32), nullable=True),
+    sa.Column('resource_code', sa.String(length=40), nullable=False),
+    sa.Column('fulfilled_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_demands_org_id_organisations')),
+    sa.ForeignKeyConstraint(['requester_id'], ['users.id'], name=op.f('fk_demands_requester_id_users')),
+    sa.ForeignKeyConstraint(['resource_id'], ['catalog_resources.id'], name=op.f('fk_demands_resource_id_catalog_resources')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_demands'))
+    )
+    with op.batch_alter_table('demands', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_demands_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_demands_requester_id'), ['requester_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_demands_resource_id'), ['resource_id'], unique=False)
+        batch_op.create_index('ix_demands_status_created', ['status', 'created_at'], unique=False)
+
+    op.create_table('opendata_applications',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('resource_id', sa.String(length=32), nullable=False),
+    sa.Column('provider_id', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('organisation', sa.String(length=200), nullable=False),
+    sa.Column('contact', sa.String(length=200), nullable=False),
+    sa.Column('purpose', sa.Text(), nullable=False),
+    sa.Column('scenario', sa.Text(), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('agreement_version', sa.String(length=20), nullable=False),
+    sa.Column('accepted_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('submitted_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_by', sa.String(length=32), nullable=True),
+    sa.Column('decided_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_comment', sa.Text(), nullable=False),
+    sa.Column('revoked_by', sa.String(length=32), nullable=True),
+    sa.Column('revoked_at', cityos.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('key_id', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['provider_id'], ['organisations.id'], name=op.f('fk_opendata_applications_provider_id_organisations')),
+    sa.ForeignKeyConstraint(['resource_id'], ['catalog_resources.id'], name=op.f('fk_opendata_applications_resource_id_catalog_resources')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_opendata_applications_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_opendata_applications'))
+    )
+    with op.batch_alter_table('opendata_applications', schema=None) as batch_op:
+        batch_op.create_index('ix_opendata_applications_provider_status', ['provider_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_opendata_applications_resource_id'), ['resource_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_opendata_applications_status'), ['status'], unique=False)
+        batch_op.create_index('ix_opendata_applications_user_resource', ['user_id', 'resource_id'], unique=False)
+
+    op.create_table('opendata_usage_daily',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('resource_id', sa.String(length=32), nullable=False),
+    sa.Column('provider_id', sa.String(length=32), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('views', sa.Integer(), nullable=False),
+    sa.Column('downloads', sa.Integer(), nullable=False),
+    sa.Column('api_calls', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['provider_id'], ['organisations.id'], name=op.f('fk_opendata_usage_daily_provider_id_organisations')),
+    sa.ForeignKeyConstraint(['resource_id'], ['catalog_resources.id'], name=op.f('fk_opendata_usage_daily_resource_id_catalog_resources')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_opendata_usage_daily')),
+    sa.UniqueConstraint('resource_id', 'day', name='uq_opendata_usage_daily_resource_day')
+    )
+    with op.batch_alter_table('opendata_usage_daily', schema=None) as batch_op:
+        batch_op.create_index('ix_opendata_usage_daily_day', ['day'], unique=False)
+        batch_op.create_index('ix_opendata_usage_daily_provider_day', ['provider_id', 'day'], unique=False)
+
+    op.create_table('showcase_datasets',
+    sa.Column('app_id', sa.String(length=32), nullable=False),
+    sa.Column('resource_id', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['app_id'], ['showcase_apps.id'], name=op.f('fk_showcase_datasets_app_id_showcase_apps'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['resource_id'], ['catalog_resources.id'], name=op.f('fk_showcase_datasets_resource_id_catalog_resources')),
+    sa.PrimaryKeyConstraint('app_id', 'resource_id', name=op.f('pk_showcase_datasets'))
+    )
+    with op.batch_alter_table('showcase_datasets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_showcase_datasets_resource_id'), ['resource_id'], unique=False)
+
+    op.create_table('demand_comments',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('demand_id', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('official', sa.Boolean(), nullable=False),
+    sa.Column('org_id', sa.String(length=32), nullable=True),
+    sa.Column('created_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['demand_id'], ['demands.id'], name=op.f('fk_demand_comments_demand_id_demands'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_demand_comments_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_demand_comments'))
+    )
+    with op.batch_alter_table('demand_comments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_demand_comments_demand_id'), ['demand_id'], unique=False)
+
+    op.create_table('demand_votes',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('demand_id', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('created_at', cityos.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['demand_id'], ['demands.id'], name=op.f('fk_demand_votes_demand_id_demands'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_demand_votes_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_demand_votes')),
+    sa.UniqueConstraint('demand_id', 'user_id', name=op.f('uq_demand_votes_demand_id'))
+    )
+    with op.batch_alter_table('demand_votes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_demand_votes_user_id'), ['user_id'], unique=False)
+
     with op.batch_alter_table('exchange_codes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('scope_resource_id', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('daily_quota', sa.Integer(), server_default='10000', nullable=False))
@@ -51,6 +195,43 @@ def downgrade() -> None:
         batch_op.drop_column('daily_quota')
         batch_op.drop_column('scope_resource_id')
 
+    with op.batch_alter_table('demand_votes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_demand_votes_user_id'))
+
+    op.drop_table('demand_votes')
+    with op.batch_alter_table('demand_comments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_demand_comments_demand_id'))
+
+    op.drop_table('demand_comments')
+    with op.batch_alter_table('showcase_datasets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_showcase_datasets_resource_id'))
+
+    op.drop_table('showcase_datasets')
+    with op.batch_alter_table('opendata_usage_daily', schema=None) as batch_op:
+        batch_op.drop_index('ix_opendata_usage_daily_provider_day')
+        batch_op.drop_index('ix_opendata_usage_daily_day')
+
+    op.drop_table('opendata_usage_daily')
+    with op.batch_alter_table('opendata_applications', schema=None) as batch_op:
+        batch_op.drop_index('ix_opendata_applications_user_resource')
+        batch_op.drop_index(batch_op.f('ix_opendata_applications_status'))
+        batch_op.drop_index(batch_op.f('ix_opendata_applications_resource_id'))
+        batch_op.drop_index('ix_opendata_applications_provider_status')
+
+    op.drop_table('opendata_applications')
+    with op.batch_alter_table('demands', schema=None) as batch_op:
+        batch_op.drop_index('ix_demands_status_created')
+        batch_op.drop_index(batch_op.f('ix_demands_resource_id'))
+        batch_op.drop_index(batch_op.f('ix_demands_requester_id'))
+        batch_op.drop_index(batch_op.f('ix_demands_org_id'))
+
+    op.drop_table('demands')
+    with op.batch_alter_table('showcase_apps', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_showcase_apps_submitter_id'))
+        batch_op.drop_index('ix_showcase_apps_status_reviewed')
+        batch_op.drop_index(batch_op.f('ix_showcase_apps_status'))
+
+    op.drop_table('showcase_apps')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_user_read')
         batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
