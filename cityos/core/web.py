@@ -22,6 +22,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 LOCALE_COOKIE = "cityos_lang"
+ELDER_COOKIE = "cityos_elder"  # 长辈版: large text, large targets, high contrast
 
 
 def make_templates() -> Jinja2Templates:
@@ -119,6 +120,8 @@ def render(
     ctx: dict[str, Any] = {
         "request": request,
         "principal": principal,
+        "elder": request.cookies.get(ELDER_COOKIE) == "1",
+        "unread_notifications": _unread_notifications(request, principal),
         "locale": i18n.get_locale(),
         "html_lang": "zh-Hans" if i18n.get_locale() == "zh_Hans" else "en",
         "csrf": csrf_token(request),
@@ -127,6 +130,16 @@ def render(
     ctx.update(context or {})
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, template, ctx, status_code=status_code)
+
+
+def _unread_notifications(request: Request, principal: Any) -> int:
+    """The signed-in user's unread notifications for the header (one query; none if anonymous)."""
+    if principal.user_id is None:
+        return 0
+    from cityos.notify.services import unread_count
+
+    with request.app.state.db.session() as session:
+        return unread_count(session, principal.user_id)
 
 
 def render_problem_page(request: Request, problem: ProblemError) -> Response:
