@@ -138,6 +138,19 @@ class Settings(BaseSettings):
         "API calls) kept in memory; 0 writes them only at shutdown.",
     )
 
+    demand_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Demands (数据需求) one IP address may propose per hour; more get 429.",
+    )
+    demand_answer_days: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="Working days a department should take to answer a demand (the public "
+        "statistics count the answers within it).",
+    )
+
     code_rotation_overlap_hours: int = Field(
         default=24,
         description="Hours an exchange authorization code keeps working after it was rotated "

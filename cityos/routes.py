@@ -21,6 +21,10 @@ from cityos.core.web import mark_page
 from cityos.datastore import api as datastore_api
 from cityos.datastore import events as datastore_events
 from cityos.datastore import views as datastore_views
+from cityos.demand import answers as demand_answers
+from cityos.demand import api as demand_api
+from cityos.demand import views as demand_views
+from cityos.demand import workbench as demand_workbench
 from cityos.dcat import api as dcat_api
 from cityos.directory import api as directory_api
 from cityos.directory import views as directory_views
@@ -32,19 +36,28 @@ from cityos.incidents import tasks as incidents_tasks
 from cityos.incidents import views as incidents_views
 from cityos.interfaces import api as interfaces_api
 from cityos.interfaces import views as interfaces_views
+from cityos.notify import api as notify_api
+from cityos.notify import views as notify_views
+from cityos.opendata import api as opendata_api
+from cityos.opendata import cache as opendata_cache
+from cityos.opendata import seo as opendata_seo
 from cityos.opendata import usage as opendata_usage
+from cityos.opendata import views as opendata_views
 from cityos.portal import views as portal_views
 from cityos.protection import api as protection_api
 from cityos.protection import views as protection_views
 from cityos.sharing import api as sharing_api
 from cityos.sharing import tasks as sharing_tasks
 from cityos.sharing import views as sharing_views
+from cityos.showcase import api as showcase_api
+from cityos.showcase import views as showcase_views
 
 
 def include_routes(app: FastAPI) -> None:
     api = APIRouter(prefix="/api/v1")
     api.include_router(exchange_api.router)  # first: the high-rate calls match at once
     api.include_router(exchange_codes_api.router)
+    api.include_router(opendata_api.router)  # /open/…: high-rate, cached
     api.include_router(auth_api.router)
     api.include_router(directory_api.router)
     api.include_router(audit_api.router)
@@ -54,6 +67,9 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(protection_api.router)
     api.include_router(sharing_api.router)
     api.include_router(interfaces_api.router)
+    api.include_router(demand_api.router)
+    api.include_router(notify_api.router)
+    api.include_router(showcase_api.router)
     app.include_router(api)
     app.include_router(ckan_api.router)  # /api/3/action/*, /api/action/* (CKAN, not /api/v1)
     app.include_router(dcat_api.router)  # /catalog.ttl|.jsonld|.rdf
@@ -61,6 +77,8 @@ def include_routes(app: FastAPI) -> None:
 
     pages = APIRouter(dependencies=[Depends(mark_page)], include_in_schema=False)
     pages.include_router(portal_views.router)
+    pages.include_router(opendata_views.router)
+    pages.include_router(opendata_seo.router)  # /sitemap.xml, /robots.txt
     pages.include_router(auth_views.router)
     pages.include_router(directory_views.router)
     pages.include_router(catalog_views.router)
@@ -72,10 +90,16 @@ def include_routes(app: FastAPI) -> None:
     pages.include_router(incidents_views.router)
     pages.include_router(sharing_views.router)
     pages.include_router(interfaces_views.router)
+    pages.include_router(demand_views.router)
+    pages.include_router(demand_workbench.router)
+    pages.include_router(notify_views.router)
+    pages.include_router(showcase_views.router)
     app.include_router(pages)
     datastore_events.install(app)  # encryption at rest follows the catalogue's items
     incidents_tasks.install(app)  # background incident detector over the access audit
     sharing_tasks.install(app)  # background deadline check of share requests
+    demand_answers.install(app)  # a dataset published as open data fulfils its demands
+    opendata_cache.install(app)  # open API answers dropped when data or metadata change
     opendata_usage.install(app)  # usage counts of open datasets, written in batches
 
 

@@ -14,13 +14,14 @@ once by ``issue_open_key`` and never stored, logged or audited.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cityos.audit.services import record as audit
 from cityos.auth.principal import Principal
-from cityos.core.db import utcnow
+from cityos.core.db import Database, utcnow
 from cityos.core.errors import conflict, forbidden, invalid, not_found
 from cityos.exchange import codes
 from cityos.exchange.models import AuthorizationCode
@@ -198,3 +199,22 @@ def key_summary(row: AuthorizationCode, now: datetime | None = None) -> dict[str
         "last_used_at": row.last_used_at,
         "use_count": row.use_count,
     }
+
+
+_LOOKUP = select(
+    AuthorizationCode.key_id,
+    AuthorizationCode.secret_hmac,
+    AuthorizationCode.purpose,
+    AuthorizationCode.owner_user_id,
+    AuthorizationCode.status,
+    AuthorizationCode.expires_at,
+    AuthorizationCode.rate_limit_per_minute,
+    AuthorizationCode.daily_quota,
+    AuthorizationCode.scope_resource_id,
+)
+
+
+def lookup(db: Database, key_id: str) -> Any:
+    """ONE indexed query per call (nothing cached: a revocation applies to the next call)."""
+    with db.engine.connect() as conn:
+        return conn.execute(_LOOKUP.where(AuthorizationCode.key_id == key_id)).first()
