@@ -1,0 +1,1 @@
+"""Showcase of apps and analyses built on open data (应用展示, Art. 16)."""
