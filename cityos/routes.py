@@ -12,6 +12,7 @@ from fastapi.routing import iter_route_contexts
 from cityos.audit import api as audit_api
 from cityos.audit import views as audit_views
 from cityos.auth import api as auth_api
+from cityos.auth import register_views as auth_register_views
 from cityos.auth import views as auth_views
 from cityos.catalog import api as catalog_api
 from cityos.catalog import views as catalog_views
@@ -21,11 +22,11 @@ from cityos.core.web import mark_page
 from cityos.datastore import api as datastore_api
 from cityos.datastore import events as datastore_events
 from cityos.datastore import views as datastore_views
+from cityos.dcat import api as dcat_api
 from cityos.demand import answers as demand_answers
 from cityos.demand import api as demand_api
 from cityos.demand import views as demand_views
 from cityos.demand import workbench as demand_workbench
-from cityos.dcat import api as dcat_api
 from cityos.directory import api as directory_api
 from cityos.directory import views as directory_views
 from cityos.exchange import api as exchange_api
@@ -39,9 +40,13 @@ from cityos.interfaces import views as interfaces_views
 from cityos.notify import api as notify_api
 from cityos.notify import views as notify_views
 from cityos.opendata import api as opendata_api
+from cityos.opendata import application_api as opendata_application_api
+from cityos.opendata import application_views as opendata_application_views
 from cityos.opendata import cache as opendata_cache
+from cityos.opendata import developer_views as opendata_developer_views
 from cityos.opendata import seo as opendata_seo
 from cityos.opendata import usage as opendata_usage
+from cityos.opendata import usage_views as opendata_usage_views
 from cityos.opendata import views as opendata_views
 from cityos.portal import views as portal_views
 from cityos.protection import api as protection_api
@@ -58,6 +63,8 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(exchange_api.router)  # first: the high-rate calls match at once
     api.include_router(exchange_codes_api.router)
     api.include_router(opendata_api.router)  # /open/…: high-rate, cached
+    api.include_router(opendata_application_api.router)
+    api.include_router(opendata_usage_views.api_router)
     api.include_router(auth_api.router)
     api.include_router(directory_api.router)
     api.include_router(audit_api.router)
@@ -79,7 +86,11 @@ def include_routes(app: FastAPI) -> None:
     pages.include_router(portal_views.router)
     pages.include_router(opendata_views.router)
     pages.include_router(opendata_seo.router)  # /sitemap.xml, /robots.txt
+    pages.include_router(opendata_application_views.router)
+    pages.include_router(opendata_usage_views.router)
     pages.include_router(auth_views.router)
+    pages.include_router(auth_register_views.router)
+    pages.include_router(opendata_developer_views.router)
     pages.include_router(directory_views.router)
     pages.include_router(catalog_views.router)
     pages.include_router(catalog_workbench.router)

@@ -202,3 +202,25 @@ def list_tokens(session: Session, user_id: str) -> list[ApiToken]:
             select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at.desc())
         )
     )
+
+
+def register(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    email: str | None = None,
+    ip: str | None = None,
+) -> User:
+    """Self-service account (/register): a user with the platform-wide role ``public``."""
+    user = create_user(
+        session,
+        username=username.strip(),
+        display_name=display_name.strip() or username.strip(),
+        password=password,
+        email=(email or "").strip() or None,
+    )
+    add_membership(session, user, "public", None)
+    audit(session, None, "auth.register", "user", user.id, username=user.username, ip=ip)
+    return user
