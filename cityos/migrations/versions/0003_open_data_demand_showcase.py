@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-25 03:26:29.348630
+Create Date: 2026-11-25 03:32:17.655492
 """
 from __future__ import annotations
 
@@ -156,6 +156,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('demand_id', sa.String(length=32), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('author_name', sa.String(length=100), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('official', sa.Boolean(), nullable=False),
     sa.Column('org_id', sa.String(length=32), nullable=True),
