@@ -14,10 +14,13 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -210,3 +213,151 @@ def totals_for(session: Session, resource_id: str, days: int | None = None) -> d
         query = query.where(t.day >= window_start(days))
     views, downloads, api_calls = session.execute(query).one()
     return {"view": int(views), "download": int(downloads), "api": int(api_calls)}
+
+
+@dataclass(frozen=True)
+class DatasetUsage:
+    resource_id: str
+    code: str
+    name: str
+    provider_id: str
+    provider_name: str
+    view: int
+    download: int
+    api: int
+
+    @property
+    def total(self) -> int:
+        return self.view + self.download + self.api
+
+
+@dataclass(frozen=True)
+class PublisherUsage:
+    provider_id: str
+    provider_name: str
+    datasets: int
+    view: int
+    download: int
+    api: int
+
+    @property
+    def total(self) -> int:
+        return self.view + self.download + self.api
+
+
+@dataclass(frozen=True)
+class DayUsage:
+    day: date
+    view: int
+    download: int
+    api: int
+
+
+ORDERS = ("total", "view", "download", "api")
+
+
+def _scoped(query: Select[Any], provider_ids: Iterable[str] | None, days: int | None) -> Any:
+    t = OpenUsageDaily
+    if provider_ids is not None:
+        query = query.where(t.provider_id.in_(sorted(provider_ids) or [""]))
+    if days is not None:
+        query = query.where(t.day >= window_start(days))
+    return query
+
+
+def _sums() -> tuple[Any, Any, Any]:
+    t = OpenUsageDaily
+    return (
+        func.coalesce(func.sum(t.views), 0),
+        func.coalesce(func.sum(t.downloads), 0),
+        func.coalesce(func.sum(t.api_calls), 0),
+    )
+
+
+def _sorted(rows: list[Any], order: str) -> list[Any]:
+    key = order if order in ORDERS else "total"
+    return sorted(
+        rows, key=lambda r: (-getattr(r, key), -r.total, getattr(r, "code", r.provider_id))
+    )
+
+
+def per_dataset(
+    session: Session,
+    *,
+    provider_id: str | None = None,
+    provider_ids: Iterable[str] | None = None,
+    days: int | None = 30,
+    order: str = "total",
+) -> list[DatasetUsage]:
+    """Usage per dataset over the last ``days`` days (None: all time), most used first;
+    only the given provider(s) when asked."""
+    from cityos.directory.services import organisation_names
+
+    t = OpenUsageDaily
+    scope = {provider_id} if provider_id else None
+    if provider_ids is not None:
+        scope = set(provider_ids) & scope if scope is not None else set(provider_ids)
+    query = _scoped(select(t.resource_id, *_sums()).group_by(t.resource_id), scope, days)
+    sums = {rid: (int(v), int(d), int(a)) for rid, v, d, a in session.execute(query)}
+    resources = catalog.get_resources_internal(session, sorted(sums))
+    names = organisation_names(session) if sums else {}
+    rows = [
+        DatasetUsage(
+            resource_id=rid,
+            code=resources[rid].code,
+            name=resources[rid].name,
+            provider_id=resources[rid].provider_id,
+            provider_name=names.get(resources[rid].provider_id, ""),
+            view=v,
+            download=d,
+            api=a,
+        )
+        for rid, (v, d, a) in sums.items()
+        if rid in resources
+    ]
+    return _sorted(rows, order)
+
+
+def per_publisher(
+    session: Session, days: int | None = 30, *, provider_ids: Iterable[str] | None = None
+) -> list[PublisherUsage]:
+    """Usage per publishing department over the last ``days`` days (None: all time)."""
+    from cityos.directory.services import organisation_names
+
+    t = OpenUsageDaily
+    query = _scoped(
+        select(t.provider_id, func.count(func.distinct(t.resource_id)), *_sums()).group_by(
+            t.provider_id
+        ),
+        provider_ids,
+        days,
+    )
+    found = list(session.execute(query))
+    names = organisation_names(session) if found else {}
+    rows = [
+        PublisherUsage(pid, names.get(pid, ""), int(n), int(v), int(d), int(a))
+        for pid, n, v, d, a in found
+    ]
+    return _sorted(rows, "total")
+
+
+def daily_series(
+    session: Session,
+    *,
+    days: int = 30,
+    provider_ids: Iterable[str] | None = None,
+    resource_id: str | None = None,
+) -> list[DayUsage]:
+    """One entry per day of the window (days without use count zero), oldest first."""
+    t = OpenUsageDaily
+    query = _scoped(select(t.day, *_sums()).group_by(t.day), provider_ids, days)
+    if resource_id is not None:
+        query = query.where(t.resource_id == resource_id)
+    found = {day: (int(v), int(d), int(a)) for day, v, d, a in session.execute(query)}
+    start = window_start(days)
+    series = []
+    for offset in range(max(days, 1)):
+        day = start + timedelta(days=offset)
+        v, d, a = found.get(day, (0, 0, 0))
+        series.append(DayUsage(day, v, d, a))
+    return series

@@ -67,7 +67,7 @@ class World:
                 session.flush()
             n = session.query(Resource).count() + 1
             resource = Resource(
-                code=f"9/{n:06d}",
+                code=f"9-{n:06d}",
                 name=name,
                 class_code="9",
                 provider_id=provider or self.police,
