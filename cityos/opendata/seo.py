@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from cityos.auth.access import public
 from cityos.auth.principal import ANONYMOUS, Principal
 from cityos.catalog import services as catalog
+from cityos.demand import services as demand
+from cityos.showcase import services as showcase
 
 router = APIRouter()
 
@@ -114,11 +116,6 @@ def open_datasets(session: Session) -> list[Any]:
 
 def _demand_and_showcase_entries(session: Session) -> list[SitemapEntry]:
     entries = [SitemapEntry("/demands"), SitemapEntry("/showcase")]
-    try:  # TEMPORARY guard until H3/H4 land
-        from cityos.demand import services as demand
-        from cityos.showcase import services as showcase
-    except ImportError:
-        return entries
     entries += [SitemapEntry(f"/demands/{d.id}") for d in demand.recent(session, limit=1000)]
     entries += [SitemapEntry(f"/showcase/{a.id}") for a in showcase.recent(session, limit=1000)]
     return entries

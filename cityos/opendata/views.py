@@ -19,12 +19,14 @@ from cityos.catalog import services as catalog
 from cityos.catalog.api import facet_label
 from cityos.core.errors import ProblemError, not_found
 from cityos.core.web import render
+from cityos.demand import services as demand
 from cityos.opendata import applications, charts, seo, usage
+from cityos.showcase import services as showcase
 
 router = APIRouter()
 
 PAGE_SIZE = 20
-PREVIEW_ROWS = 20
+PREVIEW_ROWS = 10
 OPEN_FACETS = ("class", "provider", "open_type", "format", "update_cycle", "district", "keyword")
 OPEN_TYPES = ("unconditional", "conditional")
 ELDER_COOKIE = "cityos_elder"
@@ -102,11 +104,6 @@ def _filter_example(fields: list[dict[str, Any]], record: dict[str, Any] | None)
 
 def _related(session: Session, resource_id: str) -> tuple[list[Any], list[Any]]:
     """(showcase apps using the dataset, demands it answered)."""
-    try:  # TEMPORARY guard until H3/H4 land
-        from cityos.demand import services as demand
-        from cityos.showcase import services as showcase
-    except ImportError:
-        return [], []
     return showcase.for_resource(session, resource_id), demand.for_resource(session, resource_id)
 
 
@@ -118,10 +115,7 @@ def _application(session: Session, principal: Principal, resource_id: str) -> An
 
 def _home_lists(session: Session) -> dict[str, Any]:
     """Popular datasets (by views, else newest), latest demands and showcase apps, usage sums."""
-    popular: list[Any] = []
     totals: dict[str, int] = {}
-    demands: list[Any] = []
-    apps: list[Any] = []
     ranked = usage.per_dataset(session, days=30, order="view")
     ids = [row.resource_id for row in ranked if row.view][:POPULAR]
     found = catalog.get_resources_internal(session, ids)
@@ -129,18 +123,8 @@ def _home_lists(session: Session) -> dict[str, Any]:
     for row in usage.per_publisher(session, days=None):
         totals["download"] = totals.get("download", 0) + row.download
         totals["api"] = totals.get("api", 0) + row.api
-    try:
-        from cityos.demand import services as demand
-
-        demands = demand.recent(session, limit=5)
-    except ImportError:
-        pass
-    try:
-        from cityos.showcase import services as showcase
-
-        apps = showcase.recent(session, limit=6)
-    except ImportError:
-        pass
+    demands = demand.recent(session, limit=5)
+    apps = showcase.recent(session, limit=6)
     if not popular:
         popular = catalog.newest_published(session, ANONYMOUS, limit=POPULAR)
     return {"popular": popular, "usage": totals, "demands": demands, "apps": apps}
@@ -298,6 +282,7 @@ def dataset_page(code: str, request: Request, principal: Principal = Depends(pub
         "chart": chart.as_json() if chart else None,
         "map": map_spec.as_json() if map_spec else None,
         "preview": preview,
+        "district_fields": charts.DISTRICT_FIELDS,
         "formats": formats,
         "base_url": base_url,
         "api_filter": api_filter,
