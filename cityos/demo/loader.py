@@ -34,6 +34,7 @@ from cityos.demo.records import generate
 from cityos.demo.records_series import TAP_WATER_LAG_DAYS, hour_now
 from cityos.demo.services_registry import ensure_services
 from cityos.demo.sharing import ensure_sharing
+from cityos.demo.showcase import ensure_showcase
 from cityos.demo.spec import ResourceSpec
 from cityos.directory import services as directory
 from cityos.directory.schemas import OrganisationIn
@@ -105,6 +106,7 @@ def load_into(db: Database, *, now: datetime | None = None) -> DemoSummary:
     ensure_services(db, resources, principals)  # interface services (Art. 13 ¶2)
     ensure_grades(db, resources, principals)  # 分级: the population resource confirmed
     ensure_sharing(db, resources, principals)  # a request in 市公安局's inbox, a subscription
+    ensure_showcase(db, resources, principals)  # 应用展示: 4 approved apps, 1 pending
     summary.seconds = round(time.perf_counter() - started, 2)
     log.info(
         "Haikou demo: %s organisations, %s users, %s resources, %s records in %.1f s",

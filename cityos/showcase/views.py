@@ -31,9 +31,9 @@ KIND_LABELS = {
 }
 STATUS_LABELS = {
     "submitted": lazy("Waiting for review"),
-    "approved": lazy("Approved"),
+    "approved": lazy("Shown publicly"),
     "rejected": lazy("Not approved"),
-    "withdrawn": lazy("Withdrawn"),
+    "withdrawn": lazy("Withdrawn by the submitter"),
 }
 LABELS = {"kind": KIND_LABELS, "status": STATUS_LABELS}
 
