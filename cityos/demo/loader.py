@@ -28,7 +28,9 @@ from cityos.core.db import Database
 from cityos.crypto.envelope import configure as configure_keyring
 from cityos.datastore import services as datastore
 from cityos.demo.catalogue import RESOURCES
+from cityos.demo.demands import ensure_demands
 from cityos.demo.grading import ensure_grades
+from cityos.demo.opendata import ensure_opendata
 from cityos.demo.orgs import ORG_BY_KEY, ORGS, AccountSpec, OrgSpec, all_accounts
 from cityos.demo.records import generate
 from cityos.demo.records_series import TAP_WATER_LAG_DAYS, hour_now
@@ -107,6 +109,8 @@ def load_into(db: Database, *, now: datetime | None = None) -> DemoSummary:
     ensure_grades(db, resources, principals)  # 分级: the population resource confirmed
     ensure_sharing(db, resources, principals)  # a request in 市公安局's inbox, a subscription
     ensure_showcase(db, resources, principals)  # 应用展示: 4 approved apps, 1 pending
+    ensure_opendata(db, resources, principals)  # 有条件开放 records + application, usage
+    ensure_demands(db, resources, principals)  # 数据需求: 8 demands, every status
     summary.seconds = round(time.perf_counter() - started, 2)
     log.info(
         "Haikou demo: %s organisations, %s users, %s resources, %s records in %.1f s",
