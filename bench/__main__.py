@@ -102,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import bench_exchange
 
         return bench_exchange.main(argv[1:])
+    if argv[:1] == ["open"]:  # open data page, records API and CSV download (its own runner)
+        from bench import bench_open
+
+        return bench_open.main(argv[1:])
     args = parse(argv)
     args.rows = args.rows or (100_000 if args.quick else 1_000_000)
     args.resources = args.resources or (1_000 if args.quick else 10_000)

@@ -30,7 +30,7 @@ def _rows(request: Request, user_id: str) -> list[dict[str, Any]]:
             {
                 **open_keys.key_summary(k),
                 "scope_name": scopes[k.scope_resource_id].name if k.scope_resource_id else "",
-                "used_today": q.used_today("key:" + k.key_id),
+                "used_today": min(q.used_today("key:" + k.key_id), k.daily_quota),
             }
             for k in keys
         ]
