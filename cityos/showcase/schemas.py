@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +22,7 @@ class ShowcaseIn(BaseModel):
     description: str = Field(default="", max_length=5000)
     url: str = Field(max_length=500, description="http(s) address of the app or analysis")
     author: str = Field(default="", max_length=120, description="Organisation or author shown")
-    datasets: list[str] = Field(
+    datasets: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list,
         max_length=MAX_DATASETS,
         description="Codes of the OPEN datasets used (无条件/有条件开放, published)",
