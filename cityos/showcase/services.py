@@ -170,7 +170,8 @@ def submit(session: Session, data: ShowcaseIn, actor: Principal) -> ShowcaseApp:
     return app
 
 
-def _own_waiting(session: Session, app_id: str, actor: Principal) -> ShowcaseApp:
+def own_waiting(session: Session, app_id: str, actor: Principal) -> ShowcaseApp:
+    """The actor's own entry that still waits for review (404 unseen, 403 not own, 409 late)."""
     app = get_app(session, app_id, actor)
     if not is_own(actor, app):
         raise forbidden("Only the submitter may change this entry.")
@@ -183,7 +184,7 @@ def _own_waiting(session: Session, app_id: str, actor: Principal) -> ShowcaseApp
 
 def edit(session: Session, app_id: str, data: ShowcaseIn, actor: Principal) -> ShowcaseApp:
     """The submitter changes an entry that still waits for review."""
-    app = _own_waiting(session, app_id, actor)
+    app = own_waiting(session, app_id, actor)
     fields = _clean(data)
     resources = open_datasets(session, data.datasets)
     for name, value in fields.items():
@@ -207,7 +208,7 @@ def edit(session: Session, app_id: str, data: ShowcaseIn, actor: Principal) -> S
 
 def withdraw(session: Session, app_id: str, actor: Principal) -> ShowcaseApp:
     """The submitter takes back an entry that still waits for review."""
-    app = _own_waiting(session, app_id, actor)
+    app = own_waiting(session, app_id, actor)
     app.status = "withdrawn"
     app.updated_at = utcnow()
     session.flush()

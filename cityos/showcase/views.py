@@ -182,7 +182,7 @@ def edit_form(
 ) -> Response:
     """Change your own entry while it waits for review."""
     with request.app.state.db.session() as session:
-        app = services.get_app(session, app_id, principal)
+        app = services.own_waiting(session, app_id, principal)
         codes = [r.code for r in services.datasets_of(session, [app.id])[app.id]]
     values = {
         "title": app.title,

@@ -64,6 +64,10 @@ def test_pending_entries_are_private(world: World) -> None:
     login(world.client, "other")
     assert world.client.get(f"/showcase/{app['id']}").status_code == 404
     assert world.client.get(f"/showcase/{app['id']}/edit").status_code == 404
+    world.client.post("/logout", data={"csrf": csrf_of(world.client)})
+    login(world.client, "admin")
+    assert world.client.get(f"/showcase/{app['id']}").status_code == 200
+    assert world.client.get(f"/showcase/{app['id']}/edit").status_code == 403
 
 
 def test_the_form_needs_a_sign_in(world: World) -> None:
