@@ -10,12 +10,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cityos.directory.codes import DISTRICTS
+from cityos.opendata import geojson
 
 NUMERIC_TYPES = frozenset({"integer", "number"})
 TIME_TYPES = ("datetime", "date")
-LONGITUDE_FIELDS = ("longitude", "lon", "lng")
-LATITUDE_FIELDS = ("latitude", "lat")
-DISTRICT_FIELDS = ("district", "district_code")
+# the same fields as the GeoJSON download's geometry
+LONGITUDE_FIELDS = geojson.LON_FIELDS
+LATITUDE_FIELDS = geojson.LAT_FIELDS
+DISTRICT_FIELDS = geojson.DISTRICT_FIELDS
 LABEL_HINTS = ("name", "station", "section", "site", "district", "month", "year")
 HAIKOU_DISTRICTS = tuple(
     code for code in DISTRICTS if code.startswith("4601") and code[-2:] != "00"
@@ -100,10 +102,10 @@ def chart_spec(items: list[Any]) -> ChartSpec | None:
     return ChartSpec("bar", by_label, series) if by_label is not None else None
 
 
-def has_coordinates(items: list[Any]) -> bool:
-    return (
-        _first(items, LONGITUDE_FIELDS) is not None and _first(items, LATITUDE_FIELDS) is not None
-    )
+def has_geometry(items: list[Any]) -> bool:
+    """Whether the GeoJSON download can place the records (coordinates or a district field)."""
+    coordinates = _first(items, LONGITUDE_FIELDS) and _first(items, LATITUDE_FIELDS)
+    return bool(coordinates or _first(items, DISTRICT_FIELDS))
 
 
 def map_spec(items: list[Any], districts: list[str] | None) -> MapSpec | None:

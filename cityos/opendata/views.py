@@ -83,8 +83,8 @@ def _open_resource(session: Session, code: str) -> Any:
     return resource
 
 
-def formats_for(spec: charts.MapSpec | None) -> list[str]:
-    return ["csv", "json", "xlsx", *(["geojson"] if spec is not None else [])]
+def formats_for(items: list[Any]) -> list[str]:
+    return ["csv", "json", "xlsx", *(["geojson"] if charts.has_geometry(items) else [])]
 
 
 def _filter_example(fields: list[dict[str, Any]], record: dict[str, Any] | None) -> str:
@@ -263,7 +263,7 @@ def dataset_page(code: str, request: Request, principal: Principal = Depends(pub
     chart = charts.chart_spec(items)
     map_spec = charts.map_spec(items, resource.districts)
     preview = _preview(request, resource, chart)
-    formats = formats_for(map_spec)
+    formats = formats_for(items)
     base_url = str(request.app.state.settings.base_url).rstrip("/")
     jsonld = seo.dataset_jsonld(
         resource, items, provider_name=provider.name, base_url=base_url, formats=formats

@@ -230,3 +230,30 @@ def test_nav_and_home_link_to_open_data(client: TestClient) -> None:
     home = client.get("/")
     assert 'href="/open"' in home.text and 'href="/demands"' in home.text
     assert 'href="/showcase"' in home.text and "/notifications" not in home.text
+
+
+def _item(field: str, data_type: str, name: str = "") -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(field=field, name=name or field, data_type=data_type, unit="")
+
+
+def test_chart_and_map_choices_follow_the_items() -> None:
+    from cityos.opendata import charts
+
+    over_time = [_item("day", "date"), _item("aqi", "integer"), _item("longitude", "number")]
+    spec = charts.chart_spec([*over_time, _item("latitude", "number")])
+    assert spec is not None and spec.kind == "line" and spec.x.field == "day"
+    assert [c.field for c in spec.series] == ["aqi"]  # coordinates are not measures
+    by_label = charts.chart_spec([_item("station_name", "string"), _item("pm25", "number")])
+    assert by_label is not None and by_label.kind == "bar" and by_label.x.field == "station_name"
+    assert charts.chart_spec([_item("name", "string")]) is None
+    points = charts.map_spec([_item("longitude", "number"), _item("latitude", "number")], [])
+    assert points is not None and points.kind == "points"
+    by_district = charts.map_spec([_item("district", "string")], None)
+    assert by_district is not None and by_district.kind == "districts"
+    covered = charts.map_spec([_item("x", "string")], ["460105", "110101"])
+    assert covered is not None and covered.districts == ["460105"]
+    assert charts.map_spec([_item("x", "string")], []) is None
+    assert charts.has_geometry([_item("district", "string")])
+    assert not charts.has_geometry([_item("longitude", "number")])
