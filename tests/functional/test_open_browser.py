@@ -38,11 +38,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     upgrade(settings.resolved_database_url)
     load_demo(settings)
     app = create_app(settings, migrate=False)
-    with app.state.db.session() as session:
-        demands = [f"/demands/{d.id}" for d in demand.recent(session, limit=1)]
-        apps = [f"/showcase/{a.id}" for a in showcase.recent(session, limit=1)]
-    pages = ["/open", "/open/datasets?q=空气质量", f"/open/datasets/{AIR}", "/demands", *demands]
-    pages += ["/showcase", *apps]
+    with app.state.db.session() as session:  # the demo has demands and approved apps
+        demand_id = demand.recent(session, limit=1)[0].id
+        app_id = showcase.recent(session, limit=1)[0].id
+    pages = ["/open", "/open/datasets?q=空气质量", f"/open/datasets/{AIR}"]
+    pages += ["/demands", f"/demands/{demand_id}", "/showcase", f"/showcase/{app_id}"]
     with serve(app) as url:
         yield Demo(url, pages)
     app.state.db.dispose()
