@@ -308,14 +308,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         pids = worker_pids(port)
         rss_before = peak_rss_mb(pids)
-        size, seconds = download_csv(base, code)
+        size, seconds = download_csv(base, code)  # streamed from the datastore, kept as a file
+        rss_first = peak_rss_mb(pids)
+        again = [download_csv(base, code) for _ in range(3)]  # sent from the kept file
         rss_after = peak_rss_mb(pids)
     base_size, base_seconds = sqlite_baseline(inst, rid)
     mb = size / 1e6
+    baseline = f"sqlite3 module → CSV {base_size / 1e6 / base_seconds:.1f} MB/s"
+    target = f"≥ {TARGETS['csv_mb_s']:.0f} MB/s, flat"
     lines.append(
-        f"| (c) CSV download of {args.rows:,} rows ({mb:.0f} MB) | {mb / seconds:.1f} MB/s, "
-        f"peak RSS {rss_before:.0f} → {rss_after:.0f} MiB | sqlite3 module → CSV "
-        f"{base_size / 1e6 / base_seconds:.1f} MB/s | ≥ {TARGETS['csv_mb_s']:.0f} MB/s, flat |"
+        f"| (c) CSV download of {args.rows:,} rows ({mb:.0f} MB), first (streamed) | "
+        f"{mb / seconds:.1f} MB/s, peak RSS {rss_before:.0f} → {rss_first:.0f} MiB | "
+        f"{baseline} | {target} |"
+    )
+    best = min(s for _n, s in again)
+    lines.append(
+        f"| (c) the same download again (kept file) | {mb / best:.1f} MB/s, peak RSS "
+        f"{rss_first:.0f} → {rss_after:.0f} MiB | {baseline} | {target} |"
     )
     cached = records_phases(args, inst, rid, code, 30)
     uncached = records_phases(args, inst, rid, code, 0)

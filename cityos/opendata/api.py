@@ -14,7 +14,7 @@ from urllib.parse import quote as urlquote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from cityos.auth.access import authenticated
@@ -23,9 +23,10 @@ from cityos.catalog import services as catalog
 from cityos.core.errors import ProblemError, not_found
 from cityos.datastore import services as datastore
 from cityos.datastore.api import query_filters, split_fields
+from cityos.datastore.export import MEDIA_TYPES as EXPORT_MEDIA_TYPES
 from cityos.datastore.schemas import FieldOut, RecordsOut
 from cityos.exchange import open_keys
-from cityos.opendata import geojson, quota, usage
+from cityos.opendata import files, geojson, quota, usage
 from cityos.opendata.access import OpenCaller, admit, open_caller
 from cityos.opendata.cache import Answer, etag_of, open_cache
 
@@ -33,6 +34,7 @@ router = APIRouter(tags=["open data"])
 FORMATS = ("csv", "json", "xlsx", "geojson")
 PUBLIC_CACHE = "public, max-age=30"
 OPEN_TYPES = ("unconditional", "conditional")
+MEDIA_TYPES = {**EXPORT_MEDIA_TYPES, "geojson": geojson.MEDIA_TYPE}
 
 
 @dataclass(frozen=True)
@@ -235,16 +237,35 @@ async def download(
             db, info.id, fmt, filters=filters, q=q, sort=sort, fields=split_fields(fields)
         )
 
+    whole = not (filters or q or sort or fields)
+    data_dir = request.app.state.settings.data_dir
+    version = await run_in_threadpool(files.version_of, db, info.id, info.fields) if whole else None
+    kept = files.path_for(data_dir, info.id, version, fmt) if version else None
+    if kept is not None and kept.is_file():
+        usage.count(request.app, info.id, "download")
+        return FileResponse(
+            kept,
+            media_type=MEDIA_TYPES[fmt],
+            headers={
+                "Content-Disposition": _disposition(info.name, f"{info.code}.{fmt}", fmt),
+                **caller.headers,
+            },
+        )
     media_type, filename, chunks = await run_in_threadpool(start)
+    if kept is not None:
+        chunks = files.tee(chunks, kept)
     usage.count(request.app, info.id, "download")
-    nice = f"{info.name}.{fmt}"
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{urlquote(nice)}"
     return StreamingResponse(
         chunks,
         media_type=media_type,
-        headers={"Content-Disposition": disposition, **caller.headers},
+        headers={"Content-Disposition": _disposition(info.name, filename, fmt), **caller.headers},
     )
+
+
+def _disposition(name: str, filename: str, fmt: str) -> str:
+    """The Chinese name for browsers (RFC 6266/5987), an ASCII fallback for the others."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{urlquote(f'{name}.{fmt}')}"
 
 
 @router.get("/open/datasets/{code:path}")
