@@ -31,9 +31,9 @@ from cityos.auth.access import _tag
 from cityos.core.db import utcnow
 from cityos.core.errors import ProblemError
 from cityos.core.i18n import lazy
+from cityos.core.ratelimit import Limiter, LocalLimiter, make_limiter, retry_after
 from cityos.exchange import codes
 from cityos.exchange.lookup import Lookup
-from cityos.core.ratelimit import Limiter, LocalLimiter, make_limiter, retry_after
 from cityos.exchange.writer import AuditWriter
 from cityos.sharing.grants import today
 
