@@ -55,4 +55,6 @@ def test_an_interrupted_stream_leaves_no_file(tmp_path: Path) -> None:
     assert next(stream) == b"a,b\r\n"
     stream.close()  # the client went away
     assert not final.exists() and list(final.parent.iterdir()) == []
-    assert b"".join(files.tee(iter([b"x\r\n"]), final)) == b"x\r\n" and final.read_bytes() == b"x\r\n"
+    assert (
+        b"".join(files.tee(iter([b"x\r\n"]), final)) == b"x\r\n" and final.read_bytes() == b"x\r\n"
+    )
