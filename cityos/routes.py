@@ -44,6 +44,7 @@ from cityos.opendata import application_api as opendata_application_api
 from cityos.opendata import application_views as opendata_application_views
 from cityos.opendata import cache as opendata_cache
 from cityos.opendata import developer_views as opendata_developer_views
+from cityos.opendata import quota as opendata_quota
 from cityos.opendata import seo as opendata_seo
 from cityos.opendata import usage as opendata_usage
 from cityos.opendata import usage_views as opendata_usage_views
@@ -112,6 +113,7 @@ def include_routes(app: FastAPI) -> None:
     demand_answers.install(app)  # a dataset published as open data fulfils its demands
     opendata_cache.install(app)  # open API answers dropped when data or metadata change
     opendata_usage.install(app)  # usage counts of open datasets, written in batches
+    opendata_quota.install(app)  # the API keys' daily call counts, written in batches
 
 
 @dataclass(frozen=True)

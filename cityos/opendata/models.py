@@ -61,3 +61,14 @@ class OpenUsageDaily(Base):
     views: Mapped[int] = mapped_column(Integer, default=0)
     downloads: Mapped[int] = mapped_column(Integer, default=0)
     api_calls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OpenKeyDay(Base):
+    """Calls of one open data API key on one Asia/Shanghai day: the daily quota's count, shared
+    by every process and kept across restarts (cityos/opendata/quota.py)."""
+
+    __tablename__ = "opendata_key_days"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)

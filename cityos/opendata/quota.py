@@ -5,13 +5,16 @@
 - a key: its ``rate_limit_per_minute`` and its ``daily_quota``.
 
 Per-minute buckets are cityos.core.ratelimit's (shared through Redis when ``CITYOS_REDIS_URL`` is
-set). Day counters: Redis ``INCR`` + ``EXPIRE`` when Redis is configured, else a counter in this
-process (with several workers, each counts its own share). Over quota → 429 ``quota_exceeded``
+set). Day counters: Redis ``INCR`` + ``EXPIRE`` when Redis is configured; else, for keys, the
+database (cityos/opendata/keydays.py: shared by the worker processes and kept across restarts)
+and, for anonymous callers, a counter in this process (client IPs are not stored). Over quota → 429 ``quota_exceeded``
 with ``Retry-After`` = the seconds to the next midnight in Asia/Shanghai.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 import threading
@@ -22,10 +25,14 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from cityos.core.db import Database
 from cityos.core.i18n import DISPLAY_TZ
 from cityos.core.ratelimit import Limiter, LocalLimiter, RedisLimiter, make_limiter
+from cityos.opendata.keydays import StoredDayCounter
 
 log = logging.getLogger(__name__)
+KEY_PREFIX = "key:"
+FLUSH_SECONDS = 2.0
 
 
 def now_ts() -> float:
@@ -82,10 +89,11 @@ class LocalDayCounter:
 class Quotas:
     """The per-app quota state (buckets and day counters)."""
 
-    def __init__(self, redis_url: str | None) -> None:
+    def __init__(self, redis_url: str | None, db: Database) -> None:
         self.limiter: Limiter = make_limiter(redis_url)
         self.fallback = LocalLimiter()
         self.days = LocalDayCounter()
+        self.key_days = StoredDayCounter(db)
         self.redis: RedisLimiter | None = (
             RedisLimiter(redis_url, prefix="cityos:open:") if redis_url else None
         )
@@ -105,6 +113,11 @@ class Quotas:
                 return DayCount(await self._redis_incr(key, day, ts), limit)
             except Exception:
                 log.warning("Redis unavailable; counting today's calls per process", exc_info=True)
+        if key.startswith(KEY_PREFIX):
+            key_id = key[len(KEY_PREFIX) :]
+            if self.key_days.needs_read(key_id, day):
+                await asyncio.to_thread(self.key_days.read, key_id, day)
+            return DayCount(self.key_days.incr(key_id, day), limit)
         return DayCount(self.days.incr(key, day), limit)
 
     async def _redis_incr(self, key: str, day: str, ts: float) -> int:
@@ -117,8 +130,14 @@ class Quotas:
         return used
 
     def used_today(self, key: str, ts: float | None = None) -> int:
-        """Calls counted today by this process (the developer centre shows it)."""
-        return self.days.peek(key, shanghai_day(now_ts() if ts is None else ts))
+        """Calls of the key today as this process knows them (the developer centre shows it)."""
+        day = shanghai_day(now_ts() if ts is None else ts)
+        if key.startswith(KEY_PREFIX):
+            key_id = key[len(KEY_PREFIX) :]
+            if self.key_days.needs_read(key_id, day):
+                self.key_days.read(key_id, day)
+            return self.key_days.peek(key_id, day)
+        return self.days.peek(key, day)
 
     def close(self) -> None:
         self.limiter.close()
@@ -135,6 +154,38 @@ def quotas(app: FastAPI) -> Quotas:
         with _lock:
             found = getattr(app.state, "open_quotas", None)
             if found is None:
-                found = Quotas(app.state.settings.redis_url)
+                found = Quotas(app.state.settings.redis_url, app.state.db)
                 app.state.open_quotas = found
     return found
+
+
+def install(app: FastAPI) -> None:
+    """Write the keys' day counts every FLUSH_SECONDS and at shutdown."""
+    holder: dict[str, asyncio.Task[None]] = {}
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            try:
+                await asyncio.to_thread(quotas(app).key_days.flush)
+            except Exception:  # the counts stay pending; try again next time
+                log.exception("writing the API keys' day counts failed")
+
+    async def start() -> None:
+        holder["task"] = asyncio.create_task(loop(), name="cityos-opendata-key-days")
+
+    async def stop() -> None:
+        task = holder.pop("task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        found: Quotas | None = getattr(app.state, "open_quotas", None)
+        if found is not None:
+            try:
+                found.key_days.flush()
+            except Exception:
+                log.exception("writing the API keys' day counts at shutdown failed")
+
+    app.router.on_startup.append(start)
+    app.router.on_shutdown.append(stop)

@@ -71,3 +71,31 @@ def test_anonymous_daily_quota(ow: OpenWorld, monkeypatch: pytest.MonkeyPatch) -
     assert stopped.status_code == 429
     assert stopped.json()["code"] == "quota_exceeded"
     assert stopped.headers["Retry-After"] == "60"
+
+
+def test_a_keys_daily_quota_is_shared_by_processes_and_survives_a_restart(
+    ow: OpenWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from cityos.app import create_app
+
+    monkeypatch.setattr(quota, "now_ts", lambda: FROZEN)
+    key = ow.key("developer", daily_quota=4)
+    headers = {"Authorization": f"Bearer {key}"}
+    path = f"/api/v1/open/datasets/{ow.code(ow.open_id)}/records"
+    assert ow.records(ow.open_id, key=key).status_code == 200
+    assert ow.records(ow.open_id, key=key).status_code == 200
+    quota.quotas(ow.w.app).key_days.flush()  # what the background writer does every 2 s
+    other = create_app(ow.w.app.state.settings, migrate=False)  # another worker, or a restart
+    try:
+        with TestClient(other) as second:
+            assert second.get(path, headers=headers).headers["X-RateLimit-Remaining"] == "1"
+            assert second.get(path, headers=headers).status_code == 200
+            assert second.get(path, headers=headers).status_code == 429
+        # its shutdown wrote its two calls: the first process sees four once it re-reads
+        quota.quotas(ow.w.app).key_days.flush()
+        stopped = ow.records(ow.open_id, key=key)
+        assert stopped.status_code == 429 and stopped.json()["code"] == "quota_exceeded"
+    finally:
+        other.state.db.dispose()
