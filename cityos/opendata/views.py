@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -14,10 +13,9 @@ from sqlalchemy.orm import Session
 
 from cityos.auth.access import public
 from cityos.auth.principal import ANONYMOUS, Principal
-from cityos.catalog import labels
+from cityos.catalog import facets, labels
 from cityos.catalog import services as catalog
-from cityos.catalog.api import facet_label
-from cityos.core.errors import ProblemError, not_found
+from cityos.core.errors import not_found
 from cityos.core.web import render
 from cityos.demand import services as demand
 from cityos.opendata import applications, charts, seo, usage
@@ -35,25 +33,7 @@ SNIPPET_CHARS = 140
 POPULAR = 6
 
 
-@dataclass
-class FacetLink:
-    value: str
-    label: str
-    count: int
-    selected: bool
-    url: str
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _search_url(params: list[tuple[str, str]]) -> str:
-    return "/open/datasets" + ("?" + urlencode(params) if params else "")
-
-
-def _toggle(params: list[tuple[str, str]], key: str, value: str) -> str:
-    pair = (key, value)
-    return _search_url([p for p in params if p != pair] if pair in params else [*params, pair])
 
 
 def snippet(text: str, q: str, size: int = SNIPPET_CHARS) -> list[tuple[str, bool]]:
@@ -158,82 +138,22 @@ def open_home(request: Request, _: Principal = Depends(public)) -> Response:
     return render(request, "opendata/home.html", context)
 
 
-def _search_params(request: Request) -> tuple[str, dict[str, list[str]], str, int]:
-    query = request.query_params
-    filters = {key: [v for v in query.getlist(key) if v.strip()] for key in OPEN_FACETS}
-    try:
-        page = max(1, int(query.get("page", "1")))
-    except ValueError:
-        page = 1
-    return query.get("q", "").strip()[:200], filters, query.get("sort", "relevance"), page
-
-
-def _base_params(q: str, filters: dict[str, list[str]], sort: str) -> list[tuple[str, str]]:
-    params: list[tuple[str, str]] = [("q", q)] if q else []
-    for key in OPEN_FACETS:
-        params += [(key, v) for v in filters.get(key, [])]
-    return params + ([("sort", sort)] if sort != "relevance" else [])
-
-
 @router.get("/open/datasets", response_class=HTMLResponse)
 def open_search(request: Request, _: Principal = Depends(public)) -> Response:
     """Search the open catalogue: words, facets, sort, pages; a bad filter is explained."""
-    from cityos.directory.services import organisation_names
-
-    q, filters, sort, page = _search_params(request)
-    params = _base_params(q, filters, sort)
-    error = None
     with request.app.state.db.session() as session:
-        try:
-            result = catalog.search(
-                session,
-                ANONYMOUS,
-                q=q,
-                filters=filters,
-                sort=sort,
-                limit=PAGE_SIZE,
-                offset=(page - 1) * PAGE_SIZE,
-            )
-        except ProblemError as problem:  # a hand-made URL with a bad filter: say which
-            if problem.status != 422:
-                raise
-            error = problem.detail
-            filters, sort, params = {}, "relevance", [("q", q)] if q else []
-            result = catalog.search(session, ANONYMOUS, q=q, limit=PAGE_SIZE)
-        names = organisation_names(session)
-        classes = catalog.class_names(session)
-
-    def link(key: str, value: str, count: int) -> FacetLink:
-        selected = value in filters.get(key, [])
-        label = facet_label(key, value, names, classes)
-        return FacetLink(value, label, count, selected, _toggle(params, key, value))
-
-    facets = {key: [link(key, v, n) for v, n in result.facets.get(key, [])] for key in OPEN_FACETS}
-    active = [link(key, v, 0) for key in OPEN_FACETS for v in filters.get(key, [])]
-    pages = max(1, -(-result.total // PAGE_SIZE))
-
-    def page_url(n: int) -> str:
-        return _search_url(params + ([("page", str(n))] if n > 1 else []))
-
-    context: dict[str, Any] = {
-        "q": q,
-        "sort": sort,
-        "sorts": labels.SORTS,
-        "hidden_filters": [(k, v) for k, v in params if k not in ("q", "sort")],
-        "result": result,
-        "facets": facets,
-        "facet_labels": labels.FACET,
-        "active": active,
-        "clear_url": _search_url([("q", q)] if q else []),
-        "names": names,
-        "page": page,
-        "pages": pages,
-        "page_url": page_url,
-        "error": error,
-        "labels": labels,
-        "snippet": snippet,
-        "demand_url": "/demands/new?" + urlencode({"title": q}) if q else "/demands/new",
-    }
+        context = facets.search_context(
+            session,
+            ANONYMOUS,  # the open catalogue is what anyone may see, whoever is signed in
+            request,
+            path="/open/datasets",
+            filter_keys=OPEN_FACETS,
+            facet_keys=OPEN_FACETS,
+            page_size=PAGE_SIZE,
+        )
+    q = context["q"]
+    context["snippet"] = snippet
+    context["demand_url"] = "/demands/new?" + urlencode({"title": q}) if q else "/demands/new"
     return render(request, "opendata/search.html", context)
 
 
