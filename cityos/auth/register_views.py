@@ -16,10 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cityos.auth import services
 from cityos.auth.access import public
 from cityos.auth.principal import Principal
-from cityos.auth.views import _safe_next
 from cityos.core.errors import ProblemError
 from cityos.core.i18n import gettext as _
-from cityos.core.web import check_csrf, render
+from cityos.core.web import check_csrf, render, safe_next
 
 router = APIRouter()
 PER_HOUR = 5
@@ -61,7 +60,7 @@ def _page(request: Request, next_url: str, status: int = 200, **ctx: object) -> 
 @router.get("/register", response_class=HTMLResponse)
 def register_form(request: Request, next: str = "/", _p: Principal = Depends(public)) -> Response:
     """Create an account (public role): username, display name, password twice, optional email."""
-    return _page(request, _safe_next(next))
+    return _page(request, safe_next(next))
 
 
 @router.post("/register", response_class=HTMLResponse)
@@ -79,7 +78,7 @@ def register(
 ) -> Response:
     """Create the account, sign in and go to ``next``; 5 accounts per IP and hour."""
     check_csrf(request, csrf)
-    next_url = _safe_next(next)
+    next_url = safe_next(next)
     ip = request.client.host if request.client else ""
     wait = _limit(request).wait(ip)
     form = {"username": username, "display_name": display_name, "email": email}

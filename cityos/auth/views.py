@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -11,7 +9,7 @@ from cityos.auth.models import User
 from cityos.auth.principal import Principal
 from cityos.core.i18n import gettext as _
 from cityos.core.i18n import lazy
-from cityos.core.web import check_csrf, render
+from cityos.core.web import check_csrf, render, safe_next
 
 router = APIRouter()
 
@@ -29,17 +27,6 @@ DEMO_ACCOUNTS = [
 DEMO_PASSWORD = "cityos-demo"
 
 
-def _safe_next(target: str | None) -> str:
-    if (
-        not target
-        or urlparse(target).netloc
-        or not target.startswith("/")
-        or target.startswith("//")
-    ):
-        return "/"
-    return target
-
-
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/", _p: Principal = Depends(public)) -> Response:
     """Sign-in page (lists demo accounts in demo mode)."""
@@ -48,7 +35,7 @@ def login_form(request: Request, next: str = "/", _p: Principal = Depends(public
         request,
         "auth/login.html",
         {
-            "next": _safe_next(next),
+            "next": safe_next(next),
             "demo_accounts": DEMO_ACCOUNTS if demo else [],
             "demo_password": DEMO_PASSWORD,
         },
@@ -74,7 +61,7 @@ def login(
                 request,
                 "auth/login.html",
                 {
-                    "next": _safe_next(next),
+                    "next": safe_next(next),
                     "error": _("Wrong username or password."),
                     "username": username,
                     "demo_accounts": DEMO_ACCOUNTS if demo else [],
@@ -84,7 +71,7 @@ def login(
             )
         request.session.clear()
         request.session["uid"] = user.id
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")

@@ -26,19 +26,13 @@ from cityos.catalog.models import (
     UPDATE_CYCLES,
 )
 from cityos.core.errors import ProblemError, forbidden
-from cityos.core.web import check_csrf, render
+from cityos.core.web import check_csrf, render, safe_next
 from cityos.directory.codes import DISTRICTS
 
 router = APIRouter()
 
 OFFICER = roles("data_officer", "admin")
 BUREAU = roles("admin", "reviewer")
-
-
-def _safe_next(target: str, default: str) -> str:
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 def _providers(session: Any, principal: Principal) -> list[Any]:
@@ -267,7 +261,7 @@ def workbench_transition(
         services.transition(
             session, resource_id, action, principal, comment, bus=request.app.state.bus
         )
-    return RedirectResponse(_safe_next(next, "/workbench"), status_code=303)
+    return RedirectResponse(safe_next(next, "/workbench"), status_code=303)
 
 
 # --------------------------------------------------------------------------- bureau console

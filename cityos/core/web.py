@@ -6,6 +6,7 @@ import json
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from fastapi import Request
@@ -83,6 +84,17 @@ class LocaleMiddleware:
             await self.app(scope, receive, send_with_cookie)
         finally:
             i18n._current_locale.reset(token)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to return to after a form or a switch; anything else (another site, a
+    scheme, ``//host``, backslashes, control characters) → ``default``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return default
+    return target
 
 
 def csrf_token(request: Request) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,7 +16,7 @@ from cityos.auth.principal import ANONYMOUS, Principal
 from cityos.catalog import facets, labels
 from cityos.catalog import services as catalog
 from cityos.core.errors import not_found
-from cityos.core.web import render
+from cityos.core.web import render, safe_next
 from cityos.demand import services as demand
 from cityos.opendata import applications, charts, seo, usage
 from cityos.showcase import services as showcase
@@ -237,16 +237,6 @@ def districts_geojson(request: Request, _: Principal = Depends(public)) -> Respo
 
 
 # --------------------------------------------------------------------------- 长辈版
-
-
-def safe_next(target: str | None) -> str:
-    """A local path to return to; anything else (other sites, schemes, //host) → "/"."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
-        return "/"
-    return target
 
 
 @router.get("/elder")

@@ -10,8 +10,9 @@ from xml.etree import ElementTree as ET
 from fastapi.testclient import TestClient
 
 from cityos.auth.views import DEMO_PASSWORD
+from cityos.core.web import safe_next
 from cityos.opendata.seo import jsonld_script
-from cityos.opendata.views import safe_next, snippet
+from cityos.opendata.views import snippet
 from tests.conftest import login
 
 AIR = "201001-000001"  # 海口市空气质量监测数据: 无条件开放, records with coordinates
