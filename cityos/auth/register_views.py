@@ -6,10 +6,6 @@ and a honeypot field (``website``) that people do not see and bots fill in.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -18,38 +14,17 @@ from cityos.auth.access import public
 from cityos.auth.principal import Principal
 from cityos.core.errors import ProblemError
 from cityos.core.i18n import gettext as _
+from cityos.core.ratelimit import SlidingWindow
 from cityos.core.web import check_csrf, render, safe_next
 
 router = APIRouter()
 PER_HOUR = 5
-WINDOW = 3600.0
 
 
-class HourlyLimit:
-    """At most ``limit`` events per key in a sliding hour (this process)."""
-
-    def __init__(self, limit: int = PER_HOUR) -> None:
-        self.limit = limit
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, key: str, now: float | None = None) -> float:
-        """0 if one more is allowed (and counts it), else the seconds to wait."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            seen = self._seen.setdefault(key, deque())
-            while seen and seen[0] <= now - WINDOW:
-                seen.popleft()
-            if len(seen) >= self.limit:
-                return seen[0] + WINDOW - now
-            seen.append(now)
-            return 0.0
-
-
-def _limit(request: Request) -> HourlyLimit:
-    found: HourlyLimit | None = getattr(request.app.state, "register_limit", None)
+def _limit(request: Request) -> SlidingWindow:
+    found: SlidingWindow | None = getattr(request.app.state, "register_limit", None)
     if found is None:
-        found = request.app.state.register_limit = HourlyLimit()
+        found = request.app.state.register_limit = SlidingWindow(PER_HOUR)
     return found
 
 
@@ -80,7 +55,7 @@ def register(
     check_csrf(request, csrf)
     next_url = safe_next(next)
     ip = request.client.host if request.client else ""
-    wait = _limit(request).wait(ip)
+    wait = _limit(request).take(ip)
     form = {"username": username, "display_name": display_name, "email": email}
     if wait > 0:
         message = _("Too many accounts were created from this address; try again later.")

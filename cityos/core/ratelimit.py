@@ -1,4 +1,10 @@
-"""Per-code rate limits: a token bucket per authorization code.
+"""Rate limits.
+
+Token buckets per authorization code / API key (``LocalLimiter``, ``RedisLimiter``), and a
+sliding window of events per client address for forms people should not repeat too often
+(``SlidingWindow``: registrations, demands).
+
+Per-code rate limits: a token bucket per authorization code.
 
 A code allowed ``N`` calls per minute has a bucket of ``N`` tokens refilled at ``N / 60`` per
 second; a call takes one token, and without one it is refused with 429 ``rate_limited`` and a
@@ -16,6 +22,7 @@ import math
 import threading
 import time
 import weakref
+from collections import deque
 from typing import Protocol
 from urllib.parse import urlparse
 
@@ -189,3 +196,41 @@ def make_limiter(redis_url: str | None) -> Limiter:
 
 def retry_after(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
+
+
+class SlidingWindow:
+    """At most ``limit`` events per key within the last ``window`` seconds (this process)."""
+
+    def __init__(self, limit: int, window: float = 3600.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, key: str, now: float | None = None) -> float:
+        """0 when one more event is allowed, else the seconds until the oldest one leaves."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return self._wait_locked(key, now)
+
+    def hit(self, key: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._events.setdefault(key, deque()).append(now)
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """``wait``, counting the event when it is allowed."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            wait = self._wait_locked(key, now)
+            if wait == 0.0:
+                self._events.setdefault(key, deque()).append(now)
+            return wait
+
+    def _wait_locked(self, key: str, now: float) -> float:
+        events = self._events.get(key)
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        if not events or len(events) < self.limit:
+            return 0.0
+        return events[0] + self.window - now
