@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, MetaData, String, Table, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -96,3 +97,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_or_add(
+    session: Session, table: Table, key: dict[str, Any], counts: dict[str, int], **other: Any
+) -> None:
+    """Insert the row, or add ``counts`` to the counters of the row with the same ``key`` (one
+    atomic statement on SQLite and PostgreSQL: concurrent writers add up)."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(table).values(**key, **counts, **other)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c[name] for name in key],
+        set_={name: table.c[name] + statement.excluded[name] for name in counts},
+    )
+    session.execute(statement)

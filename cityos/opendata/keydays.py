@@ -13,12 +13,12 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cityos.core.db import Database
+from cityos.core.db import Database, insert_or_add
 from cityos.opendata.models import OpenKeyDay
 
 REFRESH = 2.0
@@ -110,11 +110,5 @@ def _split(joined: str) -> tuple[str, str]:
 
 
 def _add(session: Session, key_id: str, day: date, calls: int) -> None:
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    table = OpenKeyDay.__table__
-    statement = dialect.insert(table).values(key_id=key_id, day=day, calls=calls)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.key_id, table.c.day],
-        set_={"calls": table.c.calls + statement.excluded.calls},
-    )
-    session.execute(statement)
+    table: Any = OpenKeyDay.__table__
+    insert_or_add(session, table, {"key_id": key_id, "day": day}, {"calls": calls})

@@ -21,11 +21,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Select, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cityos.catalog import services as catalog
-from cityos.core.db import Database, new_id
+from cityos.core.db import Database, insert_or_add, new_id
 from cityos.opendata.models import OpenUsageDaily
 
 log = logging.getLogger(__name__)
@@ -122,17 +121,16 @@ def _rows(session: Session, counts: dict[Key, int]) -> list[dict[str, object]]:
 
 
 def _upsert(session: Session, row: dict[str, object]) -> None:
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    table = OpenUsageDaily.__table__
-    statement = dialect.insert(table).values(**row)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.resource_id, table.c.day],
-        set_={
-            name: table.c[name] + statement.excluded[name]
-            for name in ("views", "downloads", "api_calls")
-        },
+    table: Any = OpenUsageDaily.__table__
+    counters = ("views", "downloads", "api_calls")
+    insert_or_add(
+        session,
+        table,
+        {"resource_id": row["resource_id"], "day": row["day"]},
+        {name: int(row[name]) for name in counters},  # type: ignore[call-overload]
+        id=row["id"],
+        provider_id=row["provider_id"],
     )
-    session.execute(statement)
 
 
 def add_counts(session: Session, counts: dict[Key, int]) -> int:
