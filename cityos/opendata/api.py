@@ -44,6 +44,7 @@ class DatasetInfo:
     name: str
     open_type: str
     fields: tuple[str, ...]
+    updated_at: datetime | None = None  # the metadata's time (items included)
 
 
 def _load_info(request: Request, ident: str) -> DatasetInfo:
@@ -55,7 +56,14 @@ def _load_info(request: Request, ident: str) -> DatasetInfo:
         if resource is None or resource.open_type not in OPEN_TYPES:
             raise not_found("dataset", ident)
         fields = tuple(i.field for i in catalog.get_items(session, resource.id))
-        return DatasetInfo(resource.id, resource.code, resource.name, resource.open_type, fields)
+        return DatasetInfo(
+            resource.id,
+            resource.code,
+            resource.name,
+            resource.open_type,
+            fields,
+            resource.updated_at,
+        )
 
 
 async def dataset_info(request: Request, ident: str) -> DatasetInfo:
@@ -239,7 +247,11 @@ async def download(
 
     whole = not (filters or q or sort or fields)
     data_dir = request.app.state.settings.data_dir
-    version = await run_in_threadpool(files.version_of, db, info.id, info.fields) if whole else None
+    version = (
+        await run_in_threadpool(files.version_of, db, info.id, info.fields, info.updated_at)
+        if whole
+        else None
+    )
     kept = files.path_for(data_dir, info.id, version, fmt) if version else None
     if kept is not None and kept.is_file():
         usage.count(request.app, info.id, "download")

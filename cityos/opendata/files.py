@@ -20,11 +20,11 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
-from cityos.catalog.models import Resource
 from cityos.core.db import Database
-from cityos.datastore.models import DatastoreTable
+from cityos.datastore import services as datastore
 
 log = logging.getLogger(__name__)
 DIRECTORY = "open-downloads"
@@ -34,22 +34,22 @@ def root(data_dir: Path) -> Path:
     return data_dir / DIRECTORY
 
 
-def version_of(db: Database, resource_id: str, fields: tuple[str, ...]) -> str | None:
+def version_of(
+    db: Database, resource_id: str, fields: tuple[str, ...], metadata_at: datetime | None
+) -> str | None:
     """The digest of what a whole-dataset export depends on; None without stored data."""
-    with db.session() as session:
-        table = session.get(DatastoreTable, resource_id)
-        resource = session.get(Resource, resource_id)
-        if table is None or resource is None:
-            return None
-        parts = [
-            table.last_batch_id,
-            table.row_count,
-            table.data_updated_at.isoformat() if table.data_updated_at else None,
-            table.columns,
-            table.encrypted,
-            resource.updated_at.isoformat() if resource.updated_at else None,
-            list(fields),
-        ]
+    table = datastore.table_info(db, resource_id)
+    if table is None:
+        return None
+    parts = [
+        table.last_batch_id,
+        table.row_count,
+        table.data_updated_at,
+        table.columns,
+        table.encrypted,
+        metadata_at,
+        list(fields),
+    ]
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
