@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from cityos.audit.services import record as audit
 from cityos.auth.principal import Principal
 from cityos.catalog import labels as catalog_labels
-from cityos.catalog import policy
 from cityos.catalog import services as catalog
 from cityos.catalog.models import Resource
 from cityos.core.db import utcnow
@@ -128,11 +127,10 @@ def _check_purpose(purpose: str) -> None:
 def conditional_dataset(session: Session, ident: str, principal: Principal) -> Resource:
     """A published 有条件开放 dataset: 404 if unknown or not visible, 409 if it takes no
     applications (the message names its open type)."""
-    resource = session.get(Resource, ident) or session.scalar(
-        select(Resource).where(Resource.code == ident)
-    )
-    if resource is None or not policy.can_view_metadata(principal, resource):
-        raise not_found("dataset", ident)
+    try:
+        resource = catalog.get_resource(session, ident, principal)
+    except ProblemError as unknown:
+        raise not_found("dataset", ident) from unknown
     if resource.status != "published" or resource.open_type != "conditional":
         open_type = catalog_labels.label("open_type", resource.open_type)
         if resource.status != "published":
